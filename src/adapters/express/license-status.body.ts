@@ -1,0 +1,46 @@
+import { assessExpiry, daysUntil } from '../../domain/model/grace.js';
+import type { LicenseSnapshot } from '../../domain/model/license-state.js';
+import { tierName } from '../../domain/model/tier.js';
+
+export interface StatusContext {
+  readonly now: Date;
+  readonly gracePeriodMs: number;
+  readonly instanceId: string;
+}
+
+/** `GET /admin/license`: the license in force, in the snake_case shape of the admin API contract. */
+export function licenseStatusBody(snapshot: LicenseSnapshot, { now, gracePeriodMs, instanceId }: StatusContext) {
+  const { license } = snapshot;
+  const expiry = license.expiresAt === null ? null : assessExpiry(license.expiresAt, now, gracePeriodMs);
+  const inGrace = expiry?.status === 'early_grace' || expiry?.status === 'mid_grace';
+  return {
+    tier: tierName(license.tier),
+    trial: license.trial,
+    degraded: snapshot.degraded,
+    source: license.source,
+    license_id: license.licenseId,
+    org_name: license.orgName,
+    platform: license.platform,
+    features: license.features,
+    quotas: license.quotas,
+    expires_at: license.expiresAt?.toISOString() ?? null,
+    days_remaining: license.expiresAt === null ? null : daysUntil(license.expiresAt, now),
+    grace: {
+      status: !inGrace ? 'none' : expiry.status === 'early_grace' ? 'early' : 'mid',
+      days_expired: inGrace ? expiry.daysExpired : null,
+      days_remaining: inGrace ? expiry.graceDaysRemaining : null,
+    },
+    instance_id: instanceId,
+    resolution: snapshot.resolution,
+    token:
+      license.token === null
+        ? null
+        : {
+            kid: license.token.kid,
+            jti: license.token.jti,
+            iat: license.token.issuedAt.getTime() / 1000,
+            exp: license.token.expiresAt.getTime() / 1000,
+            fingerprint: license.token.fingerprint,
+          },
+  };
+}

@@ -1,0 +1,125 @@
+import { randomUUID } from 'node:crypto';
+import { constants, promises as fs } from 'node:fs';
+import { dirname } from 'node:path';
+
+const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK } = constants;
+
+export type PrivateFileErrorCode = 'SYMLINK' | 'NOT_A_FILE' | 'TOO_LARGE';
+
+/** A file we refuse to read because it is not what we wrote. */
+export class PrivateFileError extends Error {
+  constructor(
+    readonly code: PrivateFileErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'PrivateFileError';
+  }
+}
+
+/** Creates `dir` (and parents) readable by the owner only; leaves an existing directory's mode alone. */
+export async function ensurePrivateDirectory(dir: string): Promise<void> {
+  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+  const stats = await fs.stat(dir);
+  if (!stats.isDirectory()) throw new Error(`${dir} is not a directory`);
+}
+
+/**
+ * Reads a regular file of at most `maxBytes`, refusing symbolic links, FIFOs and devices.
+ * Returns null when the file does not exist.
+ */
+export async function readPrivateFile(path: string, maxBytes: number): Promise<Buffer | null> {
+  let handle: fs.FileHandle;
+  try {
+    // O_NONBLOCK: opening a planted FIFO must not hang start-up.
+    handle = await fs.open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return null;
+    if (errorCode(error) === 'ELOOP') throw new PrivateFileError('SYMLINK', `${path} is a symbolic link`);
+    throw error;
+  }
+  try {
+    const stats = await handle.stat();
+    if (!stats.isFile()) throw new PrivateFileError('NOT_A_FILE', `${path} is not a regular file`);
+    if (stats.size > maxBytes) throw tooLarge(path, maxBytes);
+    // Read one byte more than allowed: the file may have grown since fstat.
+    const buffer = Buffer.alloc(maxBytes + 1);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    if (bytesRead > maxBytes) throw tooLarge(path, maxBytes);
+    return buffer.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Replaces `path` atomically with owner-only permissions: readers see the old content or the new,
+ * never a partial file. The temporary file is created exclusively so a planted link cannot redirect it.
+ */
+export async function writePrivateFile(path: string, data: string): Promise<void> {
+  const temporary = await writeTemporaryFile(path, data);
+  try {
+    await fs.rename(temporary, path);
+  } catch (error) {
+    await fs.rm(temporary, { force: true });
+    throw error;
+  }
+  await syncDirectory(dirname(path));
+}
+
+/**
+ * Creates `path` with `data` only if it does not exist yet, atomically (no reader ever sees it
+ * half-written, and of two racing writers exactly one wins). Returns false when it already existed.
+ */
+export async function createPrivateFile(path: string, data: string): Promise<boolean> {
+  const temporary = await writeTemporaryFile(path, data);
+  try {
+    await fs.link(temporary, path);
+    await syncDirectory(dirname(path));
+    return true;
+  } catch (error) {
+    if (errorCode(error) === 'EEXIST') return false;
+    throw error;
+  } finally {
+    await fs.rm(temporary, { force: true });
+  }
+}
+
+export async function removeFile(path: string): Promise<void> {
+  await fs.rm(path, { force: true });
+}
+
+async function writeTemporaryFile(path: string, data: string): Promise<string> {
+  const temporary = `${path}.${randomUUID()}.tmp`;
+  const handle = await fs.open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
+  try {
+    await handle.chmod(0o600); // exactly 0600, whatever the umask
+    await handle.writeFile(data, 'utf8');
+    await handle.sync();
+  } catch (error) {
+    await handle.close();
+    await fs.rm(temporary, { force: true });
+    throw error;
+  }
+  await handle.close();
+  return temporary;
+}
+
+async function syncDirectory(dir: string): Promise<void> {
+  const handle = await fs.open(dir, O_RDONLY);
+  try {
+    await handle.sync();
+  } catch {
+    // Some file systems cannot fsync a directory; the rename itself is still atomic.
+  } finally {
+    await handle.close();
+  }
+}
+
+function tooLarge(path: string, maxBytes: number): PrivateFileError {
+  return new PrivateFileError('TOO_LARGE', `${path} is larger than ${maxBytes} bytes`);
+}
+
+export function errorCode(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : undefined;
+}

@@ -1,0 +1,112 @@
+import fetch, { FetchError, type Response } from 'node-fetch';
+import { BackendError } from '../../domain/model/errors.js';
+import type { Clock } from '../../ports/clock.port.js';
+import type { IssuedToken, TokenBackend, TokenRequest } from '../../ports/token-backend.port.js';
+import { ConnectionDeadline } from './connection-deadline.js';
+import { backendReason, parseIssuedToken, parseRetryAfter } from './token-response.js';
+
+export const TOKEN_PATH = 'api/v1/licenses/token';
+export const MAX_RESPONSE_BYTES = 64 * 1024;
+
+export interface HttpTokenBackendOptions {
+  /** Base URL of the license backend; validated by configuration (https, or http on loopback). */
+  readonly baseUrl: URL;
+  readonly connectTimeoutMs: number;
+  readonly readTimeoutMs: number;
+}
+
+/**
+ * `POST {base}/api/v1/licenses/token` with node-fetch. Never follows redirects (the API key must
+ * not travel to another host), bounds every phase in time and the answer in size, and turns every
+ * failure into a `BackendError` that names the cause but never the key.
+ */
+export class HttpTokenBackend implements TokenBackend {
+  readonly #endpoint: URL;
+
+  constructor(
+    private readonly options: HttpTokenBackendOptions,
+    private readonly clock: Clock,
+  ) {
+    const base = new URL(options.baseUrl);
+    if (!base.pathname.endsWith('/')) base.pathname += '/';
+    this.#endpoint = new URL(TOKEN_PATH, base);
+  }
+
+  async requestToken({ apiKey, instanceId, agentVersion }: TokenRequest): Promise<IssuedToken> {
+    const deadline = new ConnectionDeadline(this.#endpoint, this.options.connectTimeoutMs, this.options.readTimeoutMs);
+    try {
+      const response = await fetch(this.#endpoint, {
+        method: 'POST',
+        headers: {
+          Authorization: `Bearer ${apiKey}`,
+          'Content-Type': 'application/json',
+          Accept: 'application/json',
+          'User-Agent': `softclient4es-license-agent/${agentVersion}`,
+        },
+        body: JSON.stringify({ instance_id: instanceId, version: agentVersion }),
+        redirect: 'manual',
+        signal: deadline.signal,
+        agent: deadline.agent,
+        size: MAX_RESPONSE_BYTES,
+      });
+      return this.#interpret(response, await readBody(response));
+    } catch (error) {
+      throw error instanceof BackendError ? error : this.#translate(error, deadline);
+    } finally {
+      deadline.dispose();
+    }
+  }
+
+  #interpret(response: Response, body: string): IssuedToken {
+    const { status } = response;
+    if (status === 200) return parseIssuedToken(body);
+    const reason = backendReason(body);
+    if (status === 401) {
+      throw new BackendError('BACKEND.REJECTED', reason ?? 'license backend rejected the API key (HTTP 401)', { status });
+    }
+    if (status >= 300 && status < 400) {
+      throw new BackendError('BACKEND.REDIRECT_REFUSED', `license backend answered HTTP ${status} (redirects are never followed)`, { status });
+    }
+    const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), this.clock.now());
+    const detail = reason === null ? '' : `: ${reason}`;
+    throw new BackendError('BACKEND.HTTP_STATUS', `license backend answered HTTP ${status}${detail}`, { status, retryAfterMs });
+  }
+
+  #translate(error: unknown, deadline: ConnectionDeadline): BackendError {
+    const host = this.#endpoint.host;
+    if (deadline.expired === 'connect') {
+      return new BackendError('BACKEND.TIMEOUT', `could not connect to the license backend at ${host} within ${this.options.connectTimeoutMs} ms`, { cause: error });
+    }
+    if (deadline.expired === 'read') {
+      return new BackendError('BACKEND.TIMEOUT', `license backend at ${host} did not answer within ${this.options.readTimeoutMs} ms`, { cause: error });
+    }
+    if (error instanceof FetchError && error.type === 'max-size') return tooLarge();
+    const code = error instanceof FetchError ? error.code : undefined;
+    return new BackendError('BACKEND.UNREACHABLE', `license backend at ${host} is unreachable (${describeNetworkError(code)})`, { cause: error });
+  }
+}
+
+async function readBody(response: Response): Promise<string> {
+  const declared = Number(response.headers.get('content-length') ?? Number.NaN);
+  if (declared > MAX_RESPONSE_BYTES) throw tooLarge(response.status); // the socket is dropped unread
+  return response.text(); // node-fetch stops past MAX_RESPONSE_BYTES (`size`)
+}
+
+function tooLarge(status: number | null = null): BackendError {
+  return new BackendError('BACKEND.RESPONSE_TOO_LARGE', `license backend answer exceeds ${MAX_RESPONSE_BYTES} bytes`, { status });
+}
+
+const NETWORK_ERRORS: Readonly<Record<string, string>> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  EPIPE: 'connection reset',
+  ENOTFOUND: 'host name not found',
+  EAI_AGAIN: 'host name lookup failed',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+};
+
+function describeNetworkError(code: string | undefined): string {
+  if (code === undefined) return 'network error';
+  return NETWORK_ERRORS[code] ?? code;
+}

@@ -1,0 +1,69 @@
+import { pino, type DestinationStream, type Level, type Logger as Pino } from 'pino';
+import type { LogFields, Logger } from '../../ports/logger.port.js';
+
+export interface PinoLoggerOptions {
+  readonly level: Level | 'silent';
+  /** Values that must never be printed (API key, admin token, static JWT). */
+  readonly secrets: readonly string[];
+  /** Where lines go; stdout by default. */
+  readonly destination?: DestinationStream;
+}
+
+const REDACTED = '[REDACTED]';
+// Three base64url segments starting like a JSON header: a compact JWS, whoever logged it.
+const JWT_PATTERN = /eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*/g;
+const SHORTEST_SCRUBBED_SECRET = 4;
+
+/**
+ * The last line of defence for secrets: every finished line is scrubbed of the configured
+ * secrets (raw and JSON-escaped) and of anything shaped like a JWT, whatever path produced it
+ * (messages, fields, error causes, stacks). Lines are rare (never per request), so this is cheap.
+ */
+export function secretScrubber(secrets: readonly string[]): (line: string) => string {
+  const needles = [...new Set(secrets.filter((secret) => secret.length >= SHORTEST_SCRUBBED_SECRET))]
+    .flatMap((secret) => [secret, JSON.stringify(secret).slice(1, -1)])
+    .sort((a, b) => b.length - a.length);
+  return (line) => {
+    let scrubbed = line.replace(JWT_PATTERN, REDACTED);
+    for (const needle of needles) scrubbed = scrubbed.replaceAll(needle, REDACTED);
+    return scrubbed;
+  };
+}
+
+/** JSON lines through pino; field names that usually hold secrets are redacted as well. */
+export class PinoLogger implements Logger {
+  readonly pino: Pino;
+
+  constructor(options: PinoLoggerOptions) {
+    const scrub = secretScrubber(options.secrets);
+    const destination = options.destination ?? pino.destination({ dest: 1, sync: true });
+    this.pino = pino(
+      {
+        level: options.level,
+        timestamp: pino.stdTimeFunctions.isoTime,
+        formatters: { level: (label, number) => ({ level: number, severity: label }) },
+        redact: {
+          paths: ['apiKey', 'api_key', 'adminToken', 'admin_token', 'jwt', 'authorization', '*.authorization'],
+          censor: REDACTED,
+        },
+      },
+      { write: (line: string) => destination.write(scrub(line)) },
+    );
+  }
+
+  debug(message: string, fields?: LogFields): void {
+    this.pino.debug(fields ?? {}, message);
+  }
+
+  info(message: string, fields?: LogFields): void {
+    this.pino.info(fields ?? {}, message);
+  }
+
+  warn(message: string, fields?: LogFields): void {
+    this.pino.warn(fields ?? {}, message);
+  }
+
+  error(message: string, fields?: LogFields): void {
+    this.pino.error(fields ?? {}, message);
+  }
+}

@@ -1,0 +1,66 @@
+import { ContainerModule } from 'inversify';
+import { GraceWarnings } from '../../domain/expiry/grace-warnings.js';
+import { LicenseState } from '../../domain/model/license-state.js';
+import { BackendLicenseStep } from '../../domain/resolution/backend-license.step.js';
+import { CachedLicenseStep } from '../../domain/resolution/cached-license.step.js';
+import { ResolveLicense } from '../../domain/resolution/resolve-license.js';
+import { StaticLicenseStep } from '../../domain/resolution/static-license.step.js';
+import type { Clock } from '../../ports/clock.port.js';
+import type { LicenseCache } from '../../ports/license-cache.port.js';
+import type { LicenseVerifier } from '../../ports/license-verifier.port.js';
+import type { Logger } from '../../ports/logger.port.js';
+import type { TokenBackend } from '../../ports/token-backend.port.js';
+import { TYPES } from '../../ports/types.js';
+import type { AgentConfig } from '../config.js';
+import { AGENT_VERSION } from '../version.js';
+
+/** The domain: license state and use cases, built on whichever adapters are bound to the ports. */
+export function licenseModule(): ContainerModule {
+  return new ContainerModule(({ bind }) => {
+    bind(TYPES.LicenseState)
+      .toResolvedValue((clock: Clock) => new LicenseState(clock.now()), [TYPES.Clock])
+      .inSingletonScope();
+    bind(TYPES.GraceWarnings)
+      .toResolvedValue(
+        (config: AgentConfig, clock: Clock, logger: Logger) => new GraceWarnings(clock, logger, config.gracePeriodMs),
+        [TYPES.Config, TYPES.Clock, TYPES.Logger],
+      )
+      .inSingletonScope();
+    bind(TYPES.ResolveLicense)
+      .toResolvedValue(
+        (
+          config: AgentConfig,
+          instanceId: string,
+          verifier: LicenseVerifier,
+          backend: TokenBackend,
+          cache: LicenseCache,
+          state: LicenseState,
+          graceWarnings: GraceWarnings,
+          clock: Clock,
+          logger: Logger,
+        ) =>
+          new ResolveLicense(
+            new StaticLicenseStep(config.staticLicenseJwt, verifier, logger),
+            new BackendLicenseStep({ apiKey: config.apiKey, instanceId, agentVersion: AGENT_VERSION }, backend, verifier, cache, logger),
+            new CachedLicenseStep(cache, verifier, logger),
+            state,
+            graceWarnings,
+            clock,
+            logger,
+            { apiKeyConfigured: config.apiKey !== null, gracePeriodMs: config.gracePeriodMs },
+          ),
+        [
+          TYPES.Config,
+          TYPES.InstanceId,
+          TYPES.LicenseVerifier,
+          TYPES.TokenBackend,
+          TYPES.LicenseCache,
+          TYPES.LicenseState,
+          TYPES.GraceWarnings,
+          TYPES.Clock,
+          TYPES.Logger,
+        ],
+      )
+      .inSingletonScope();
+  });
+}

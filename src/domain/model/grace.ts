@@ -1,0 +1,39 @@
+const DAY_MS = 86_400_000;
+
+/** Where a license stands relative to its expiry and grace period. */
+export type ExpiryStatus = 'valid' | 'early_grace' | 'mid_grace' | 'expired';
+
+export interface ExpiryAssessment {
+  readonly status: ExpiryStatus;
+  /** Whole days since expiry; null while not expired. */
+  readonly daysExpired: number | null;
+  /** Whole days left before the grace period ends; null while not expired. */
+  readonly graceDaysRemaining: number | null;
+  /** When the grace period ends. */
+  readonly graceEndsAt: Date;
+}
+
+/**
+ * A token past `exp` is still honoured for `gracePeriodMs`: the first half is "early grace",
+ * the second half "mid grace"; past the end it is expired.
+ */
+export function assessExpiry(expiresAt: Date, now: Date, gracePeriodMs: number): ExpiryAssessment {
+  const expiredForMs = now.getTime() - expiresAt.getTime();
+  const graceEndsAt = new Date(expiresAt.getTime() + gracePeriodMs);
+  if (expiredForMs <= 0) {
+    return { status: 'valid', daysExpired: null, graceDaysRemaining: null, graceEndsAt };
+  }
+  const status: ExpiryStatus =
+    expiredForMs > gracePeriodMs ? 'expired' : expiredForMs > gracePeriodMs / 2 ? 'mid_grace' : 'early_grace';
+  return {
+    status,
+    daysExpired: Math.floor(expiredForMs / DAY_MS),
+    graceDaysRemaining: Math.max(0, Math.ceil((gracePeriodMs - expiredForMs) / DAY_MS)),
+    graceEndsAt,
+  };
+}
+
+/** Whole days until `expiresAt`, never negative. */
+export function daysUntil(expiresAt: Date, now: Date): number {
+  return Math.max(0, Math.floor((expiresAt.getTime() - now.getTime()) / DAY_MS));
+}

@@ -1,0 +1,64 @@
+import { COMMUNITY_LICENSE, type License } from './license.js';
+import type { ResolutionAttempt } from './resolution-trail.js';
+import { compareTiers, isPaidTier, tierName } from './tier.js';
+
+/** Everything per-request code needs, captured at one instant; never mutated. */
+export interface LicenseSnapshot {
+  readonly license: License;
+  /** True after a paid license in force was lost (expired past grace, rejected), until one returns. */
+  readonly degraded: boolean;
+  /** The attempts of the resolution that produced `license`. */
+  readonly resolution: readonly ResolutionAttempt[];
+  readonly installedAt: Date;
+}
+
+/** A swap of the license in force, with the log line it deserves (null when the tier is unchanged). */
+export interface LicenseChange {
+  readonly before: LicenseSnapshot;
+  readonly after: LicenseSnapshot;
+  readonly message: string | null;
+}
+
+/**
+ * Holds the license in force as one immutable snapshot, replaced atomically: a reader gets the
+ * whole old snapshot or the whole new one, never a mix. The agent starts as Community.
+ */
+export class LicenseState {
+  #snapshot: LicenseSnapshot;
+
+  constructor(startedAt: Date) {
+    this.#snapshot = Object.freeze({
+      license: COMMUNITY_LICENSE,
+      degraded: false,
+      resolution: Object.freeze([]),
+      installedAt: startedAt,
+    });
+  }
+
+  current(): LicenseSnapshot {
+    return this.#snapshot;
+  }
+
+  /**
+   * Puts `license` in force. Falling back to Community from a paid license (or staying there
+   * after such a fall) marks the agent degraded; any issued license clears it.
+   */
+  install(license: License, resolution: readonly ResolutionAttempt[], at: Date): LicenseChange {
+    const before = this.#snapshot;
+    const lostPaidLicense = isPaidTier(before.license.tier) || before.degraded;
+    const degraded = license.source === 'community' && lostPaidLicense;
+    const after: LicenseSnapshot = Object.freeze({ license, degraded, resolution, installedAt: at });
+    this.#snapshot = after;
+    return { before, after, message: describeTierChange(before, after) };
+  }
+}
+
+function describeTierChange(before: LicenseSnapshot, after: LicenseSnapshot): string | null {
+  const from = before.license.tier;
+  const to = after.license.tier;
+  if (from === to) return null;
+  if (before.degraded && !after.degraded) return `License restored to ${tierName(to)}`;
+  return compareTiers(to, from) > 0
+    ? `License upgraded from ${tierName(from)} to ${tierName(to)}`
+    : `License downgraded from ${tierName(from)} to ${tierName(to)}`;
+}

@@ -1,0 +1,31 @@
+import type { LicenseVerifier } from '../../ports/license-verifier.port.js';
+import type { Logger } from '../../ports/logger.port.js';
+import { describeFailure } from '../model/errors.js';
+import { licenseFromToken, type License } from '../model/license.js';
+import type { ResolutionTrail } from '../model/resolution-trail.js';
+
+/** Step 1: the signed JWT from configuration, when one is set and verifies. */
+export class StaticLicenseStep {
+  constructor(
+    private readonly jwt: string | null,
+    private readonly verifier: LicenseVerifier,
+    private readonly logger: Logger,
+  ) {}
+
+  async attempt(trail: ResolutionTrail): Promise<License | null> {
+    if (this.jwt === null) {
+      trail.skipped('static', 'no static license configured');
+      return null;
+    }
+    try {
+      const license = licenseFromToken(await this.verifier.verify(this.jwt), 'static');
+      trail.used('static');
+      return license;
+    } catch (error) {
+      const failure = describeFailure(error);
+      this.logger.error(`Static license rejected: ${failure.message}`, { code: failure.code });
+      trail.failed('static', failure);
+      return null;
+    }
+  }
+}

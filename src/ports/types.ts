@@ -1,0 +1,20 @@
+/**
+ * Inversify service identifiers, all in one place. A host replaces an adapter by binding its own
+ * implementation to the port's identifier in a container module of its own.
+ */
+export const TYPES = {
+  // ports
+  Clock: Symbol.for('softclient4es.Clock'),
+  Logger: Symbol.for('softclient4es.Logger'),
+  TokenBackend: Symbol.for('softclient4es.TokenBackend'),
+  LicenseCache: Symbol.for('softclient4es.LicenseCache'),
+  LicenseVerifier: Symbol.for('softclient4es.LicenseVerifier'),
+  InstanceIdStore: Symbol.for('softclient4es.InstanceIdStore'),
+  // values and services the composition root derives from them
+  Config: Symbol.for('softclient4es.Config'),
+  InstanceId: Symbol.for('softclient4es.InstanceId'),
+  AdminToken: Symbol.for('softclient4es.AdminToken'),
+  LicenseState: Symbol.for('softclient4es.LicenseState'),
+  GraceWarnings: Symbol.for('softclient4es.GraceWarnings'),
+  ResolveLicense: Symbol.for('softclient4es.ResolveLicense'),
+} as const;

@@ -1,0 +1,241 @@
+import { beforeEach, describe, expect, it } from '@jest/globals';
+import { BackendError, CacheError } from '../../../src/domain/model/errors.js';
+import { aLicenseClaims } from '../../support/license-claims.builder.js';
+import { DAY } from '../../support/fixed-clock.js';
+import { API_KEY, resolutionHarness } from '../../support/resolution-harness.js';
+import { issued } from '../../support/scripted-token-backend.js';
+
+describe('ResolveLicense', () => {
+  let h: ReturnType<typeof resolutionHarness>;
+  beforeEach(() => {
+    h = resolutionHarness();
+  });
+
+  const token = (overrides: Parameters<typeof aLicenseClaims>[1] = {}) => h.verifier.issue(aLicenseClaims(h.clock.now(), overrides));
+  const outcomes = () => h.state.current().resolution.map((a) => `${a.source}:${a.outcome}${a.code ? `:${a.code}` : ''}`);
+
+  describe('static JWT', () => {
+    it('wins over the API key: the backend is not called and nothing is cached', async () => {
+      const jwt = token({ tier: 'enterprise' });
+      const { snapshot } = await h.build({ staticJwt: jwt, apiKey: API_KEY }).execute();
+
+      expect(snapshot.license).toMatchObject({ tier: 'enterprise', source: 'static', licenseId: 'lic-0001' });
+      expect(h.backend.requests).toHaveLength(0);
+      expect(h.cache.saves).toBe(0);
+      expect(outcomes()).toEqual(['static:used']);
+    });
+
+    it('is still used within the grace period, with a grace warning', async () => {
+      const jwt = token({ expiresAt: new Date(h.clock.now().getTime() - 3 * DAY), issuedAt: new Date(h.clock.now().getTime() - 30 * DAY) });
+      const { snapshot } = await h.build({ staticJwt: jwt }).execute();
+
+      expect(snapshot.license.source).toBe('static');
+      expect(h.logger.at('warn').some((m) => /expired on .*early grace period/.test(m))).toBe(true);
+    });
+
+    it('past the grace period is logged and resolution falls through to Community', async () => {
+      const jwt = token({ expiresAt: new Date(h.clock.now().getTime() - 15 * DAY), issuedAt: new Date(h.clock.now().getTime() - 60 * DAY) });
+      const { snapshot } = await h.build({ staticJwt: jwt }).execute();
+
+      expect(snapshot.license.source).toBe('community');
+      expect(h.logger.at('error')).toEqual([expect.stringMatching(/^Static license rejected: license token expired on/)]);
+      expect(h.logger.at('info')).toContain('Running in Community mode');
+      expect(outcomes()).toEqual(['static:failed:LICENSE.EXPIRED', 'api_key:skipped', 'cache:skipped', 'community:used']);
+    });
+
+    it('that does not verify falls through to the API key', async () => {
+      h.backend.answer(issued(token()));
+      const { snapshot } = await h.build({ staticJwt: 'not-a-token', apiKey: API_KEY }).execute();
+
+      expect(snapshot.license.source).toBe('api_key');
+      expect(outcomes()).toEqual(['static:failed:LICENSE.SIGNATURE_INVALID', 'api_key:used']);
+    });
+  });
+
+  describe('API key', () => {
+    it('fetches, verifies, keeps and caches the license, sending the instance id and version', async () => {
+      const jwt = token({ tier: 'pro', quotas: { max_result_rows: 2_000_000 } });
+      h.backend.answer(issued(jwt));
+      const { snapshot } = await h.build({ apiKey: API_KEY }).execute();
+
+      expect(snapshot.license).toMatchObject({ tier: 'pro', source: 'api_key' });
+      expect(snapshot.license.quotas.max_result_rows).toBe(2_000_000);
+      expect(snapshot.license.quotas.max_joins).toBe(5);
+      expect(h.cache.jwt).toBe(jwt);
+      expect(h.backend.requests).toEqual([{ apiKey: API_KEY, instanceId: expect.any(String), agentVersion: '9.9.9' }]);
+    });
+
+    it('logs a backend message at INFO', async () => {
+      h.backend.answer(issued(token(), 'Your trial ends in 5 days'));
+      await h.build({ apiKey: API_KEY }).execute();
+      expect(h.logger.at('info')).toContain('Your trial ends in 5 days');
+    });
+
+    it('never caches a fetched JWT that fails verification, and logs it at ERROR', async () => {
+      h.backend.answer(issued('forged-token'));
+      const { snapshot } = await h.build({ apiKey: API_KEY }).execute();
+
+      expect(h.cache.saves).toBe(0);
+      expect(h.logger.at('error')[0]).toMatch(/^License issued by the backend failed verification/);
+      expect(snapshot.license.source).toBe('community');
+    });
+
+    it('reports a malformed key without calling the backend', async () => {
+      const { snapshot } = await h.build({ apiKey: 'pk-live-123' }).execute();
+
+      expect(h.backend.requests).toHaveLength(0);
+      expect(h.logger.at('error')).toContain('API key is malformed: expected "sk-" followed by printable characters without spaces');
+      expect(h.logger.messages().join('\n')).not.toContain('pk-live-123');
+      expect(snapshot.license.source).toBe('community');
+    });
+
+    it('on 401 logs the backend message at ERROR and falls through to the cache', async () => {
+      h.cache.jwt = token({ tier: 'pro' });
+      h.backend.answer(new BackendError('BACKEND.REJECTED', 'API key revoked by the administrator', { status: 401 }));
+      const { snapshot } = await h.build({ apiKey: API_KEY }).execute();
+
+      expect(h.logger.at('error')).toContain('API key revoked by the administrator');
+      expect(h.logger.at('warn')).toContain('Using cached license');
+      expect(snapshot.license.source).toBe('cache');
+      expect(outcomes()).toEqual(['static:skipped', 'api_key:failed:BACKEND.REJECTED', 'cache:used']);
+    });
+
+    it('on a network failure logs a WARN and falls through to the cache, then Community with an ERROR', async () => {
+      h.backend.answer(new BackendError('BACKEND.UNREACHABLE', 'license backend at 127.0.0.1:1 is unreachable (connection refused)'));
+      const { snapshot } = await h.build({ apiKey: API_KEY }).execute();
+
+      expect(h.logger.at('warn')[0]).toMatch(/^License backend request failed: .*connection refused/);
+      expect(h.logger.at('error')).toContain('Could not fetch license — falling back to Community mode');
+      expect(h.logger.at('info')).not.toContain('Running in Community mode');
+      expect(snapshot.license.source).toBe('community');
+      expect(snapshot.degraded).toBe(false);
+    });
+
+    it('still resolves when the cache cannot be written', async () => {
+      h.cache.failSaveWith = new CacheError('CACHE.IO_FAILED', 'could not write /x (EACCES)');
+      h.backend.answer(issued(token()));
+      const { snapshot } = await h.build({ apiKey: API_KEY }).execute();
+
+      expect(snapshot.license.source).toBe('api_key');
+      expect(h.logger.at('warn')).toContain('Could not write the license cache: could not write /x (EACCES)');
+    });
+  });
+
+  describe('disk cache', () => {
+    it('is used without an API key, with a WARN', async () => {
+      h.cache.jwt = token({ tier: 'enterprise' });
+      const { snapshot } = await h.build().execute();
+
+      expect(snapshot.license).toMatchObject({ tier: 'enterprise', source: 'cache' });
+      expect(h.logger.at('warn')).toContain('Using cached license');
+    });
+
+    it.each([
+      ['expired past grace', () => token({ expiresAt: new Date(h.clock.now().getTime() - 20 * DAY), issuedAt: new Date(h.clock.now().getTime() - 90 * DAY) }), 'LICENSE.EXPIRED'],
+      ['bound to another instance', () => token({ instanceId: '00000000-0000-4000-8000-000000000000' }), 'LICENSE.INSTANCE_MISMATCH'],
+      ['with a bad signature', () => 'tampered-token', 'LICENSE.SIGNATURE_INVALID'],
+    ])('deletes a cached token %s and falls through', async (_case, cachedToken, code) => {
+      h.cache.jwt = cachedToken();
+      const { snapshot } = await h.build().execute();
+
+      expect(h.cache.jwt).toBeNull();
+      expect(h.cache.clears).toBe(1);
+      expect(snapshot.license.source).toBe('community');
+      expect(outcomes()).toContain(`cache:failed:${code}`);
+    });
+
+    it('treats an unreadable cache as absent with a WARN', async () => {
+      h.cache.failLoadWith = new CacheError('CACHE.CORRUPT', '/c/license-cache.json is corrupt: not valid UTF-8 JSON');
+      const { snapshot } = await h.build().execute();
+
+      expect(snapshot.license.source).toBe('community');
+      expect(h.logger.at('warn')).toContain('License cache ignored: /c/license-cache.json is corrupt: not valid UTF-8 JSON');
+      expect(outcomes()).toContain('cache:failed:CACHE.CORRUPT');
+    });
+  });
+
+  describe('tier changes', () => {
+    it('logs the cold start as an upgrade from Community', async () => {
+      h.backend.answer(issued(token({ tier: 'pro' })));
+      await h.build({ apiKey: API_KEY }).execute();
+      expect(h.logger.at('info')).toContain('License upgraded from Community to Pro');
+    });
+
+    it('logs nothing when the tier stays the same', async () => {
+      h.backend.answer(issued(token({ tier: 'pro' })));
+      const resolve = h.build({ apiKey: API_KEY });
+      await resolve.execute();
+      h.logger.clear();
+      h.backend.answer(issued(token({ tier: 'pro' })));
+      await resolve.execute();
+      expect(h.logger.messages().filter((m) => m.startsWith('License '))).toEqual([]);
+    });
+
+    it('logs a downgrade the backend decided, without degrading', async () => {
+      const resolve = h.build({ apiKey: API_KEY });
+      h.backend.answer(issued(token({ tier: 'enterprise' })));
+      await resolve.execute();
+      h.backend.answer(issued(token({ tier: 'pro' })));
+      const { snapshot } = await resolve.execute();
+
+      expect(h.logger.at('info')).toContain('License downgraded from Enterprise to Pro');
+      expect(snapshot.degraded).toBe(false);
+    });
+
+    it('degrades on a rejection without cache, then logs the restoration', async () => {
+      const resolve = h.build({ apiKey: API_KEY });
+      h.backend.answer(issued(token({ tier: 'pro' })));
+      await resolve.execute();
+      h.cache.jwt = null;
+
+      h.backend.answer(new BackendError('BACKEND.REJECTED', 'subscription cancelled', { status: 401 }));
+      const lost = await resolve.execute();
+      expect(lost.snapshot).toMatchObject({ degraded: true, license: { tier: 'community' } });
+      expect(h.logger.at('info')).toContain('License downgraded from Pro to Community');
+
+      h.backend.answer(issued(token({ tier: 'pro' })));
+      const back = await resolve.execute();
+      expect(back.snapshot.degraded).toBe(false);
+      expect(h.logger.at('info')).toContain('License restored to Pro');
+    });
+  });
+
+  describe('transient backend failures', () => {
+    it('keep a license in force that is still valid, untouched', async () => {
+      const resolve = h.build({ apiKey: API_KEY });
+      h.backend.answer(issued(token({ tier: 'enterprise' })));
+      const first = await resolve.execute();
+      h.cache.jwt = token({ tier: 'pro' }); // would downgrade if consulted
+
+      h.backend.answer(new BackendError('BACKEND.HTTP_STATUS', 'license backend answered HTTP 503', { status: 503 }));
+      const second = await resolve.execute();
+
+      expect(second.replaced).toBe(false);
+      expect(second.snapshot).toBe(first.snapshot);
+      expect(second.backendFailure).toMatchObject({ code: 'BACKEND.HTTP_STATUS' });
+    });
+
+    it('do not keep a license whose grace period has ended', async () => {
+      const resolve = h.build({ apiKey: API_KEY });
+      h.backend.answer(issued(token({ tier: 'pro', expiresAt: new Date(h.clock.now().getTime() + DAY) })));
+      await resolve.execute();
+      h.cache.jwt = null;
+      h.clock.advance(16 * DAY);
+
+      h.backend.answer(new BackendError('BACKEND.TIMEOUT', 'license backend did not answer'));
+      const { snapshot, replaced } = await resolve.execute();
+
+      expect(replaced).toBe(true);
+      expect(snapshot).toMatchObject({ degraded: true, license: { tier: 'community' } });
+    });
+  });
+
+  it('the snapshot in force is frozen', async () => {
+    h.backend.answer(issued(token()));
+    const { snapshot } = await h.build({ apiKey: API_KEY }).execute();
+    expect(Object.isFrozen(snapshot)).toBe(true);
+    expect(Object.isFrozen(snapshot.license)).toBe(true);
+    expect(Object.isFrozen(snapshot.license.quotas)).toBe(true);
+    expect(Object.isFrozen(snapshot.resolution)).toBe(true);
+  });
+});
