@@ -1,28 +1,43 @@
 import 'reflect-metadata';
 import { Container, type ContainerModule } from 'inversify';
+import { ExpressEnforcement } from '../adapters/express/enforcement.js';
+import type { MetricsExposition } from '../adapters/express/metrics-handler.js';
 import { PinoLogger } from '../adapters/pino/pino-logger.js';
+import type { ExpireLicense } from '../domain/expiry/expire-license.js';
+import type { GraceWarnings } from '../domain/expiry/grace-warnings.js';
 import type { LicenseState } from '../domain/model/license-state.js';
-import type { ResolveLicense } from '../domain/resolution/resolve-license.js';
+import type { ForceRefresh } from '../domain/refresh/force-refresh.js';
+import type { RefreshLicense } from '../domain/refresh/refresh-license.js';
+import { refreshSchedulePolicy } from '../domain/refresh/refresh-schedule.js';
 import type { Clock } from '../ports/clock.port.js';
+import type { LicenseTelemetry } from '../ports/license-telemetry.port.js';
 import type { Logger } from '../ports/logger.port.js';
+import type { Timers } from '../ports/timers.port.js';
 import { TYPES } from '../ports/types.js';
 import type { AgentConfig } from './config.js';
+import { ExpiryWatch } from './expiry-watch.js';
 import { LicenseAgent } from './license-agent.js';
-import { coreModule } from './modules/core.module.js';
+import { coreModule, systemModule } from './modules/core.module.js';
 import { httpBackendModule } from './modules/http-backend.module.js';
 import { joseVerifierModule } from './modules/jose-verifier.module.js';
 import { licenseModule } from './modules/license.module.js';
 import { lowdbStorageModule } from './modules/lowdb-storage.module.js';
+import { prometheusMetricsModule } from './modules/prometheus-metrics.module.js';
+import { RefreshScheduler } from './refresh-scheduler.js';
 
 /** The replaceable parts of the agent, one container module each: the plugin points. */
 export interface AgentModules {
+  /** Binds `TYPES.Clock` and `TYPES.Timers`. */
+  readonly system: ContainerModule;
   /** Binds `TYPES.LicenseVerifier`. */
   readonly verifier: ContainerModule;
   /** Binds `TYPES.TokenBackend`. */
   readonly backend: ContainerModule;
   /** Binds `TYPES.LicenseCache`, `TYPES.InstanceIdStore`, `TYPES.InstanceId`, `TYPES.AdminToken`. */
   readonly storage: ContainerModule;
-  /** Binds the domain: `TYPES.LicenseState`, `TYPES.GraceWarnings`, `TYPES.ResolveLicense`. */
+  /** Binds `TYPES.Metrics` (a `MetricsExposition`) and `TYPES.LicenseTelemetry`. */
+  readonly metrics: ContainerModule;
+  /** Binds the domain: license state and use cases. */
   readonly license: ContainerModule;
 }
 
@@ -31,13 +46,19 @@ export interface LicenseAgentOptions {
   readonly logger?: Logger;
   /** Replacements for default modules, by name (for example another `backend`). */
   readonly modules?: Partial<AgentModules>;
+  /** Sent in 402 answers so that clients can point users to an upgrade. */
+  readonly upgradeUrl?: string;
 }
+
+export const DEFAULT_UPGRADE_URL = 'https://softclient4es.com/pricing';
 
 export function defaultModules(): AgentModules {
   return {
+    system: systemModule(),
     verifier: joseVerifierModule(),
     backend: httpBackendModule(),
     storage: lowdbStorageModule(),
+    metrics: prometheusMetricsModule(),
     license: licenseModule(),
   };
 }
@@ -55,14 +76,40 @@ export async function createLicenseAgent(config: AgentConfig, options: LicenseAg
   const logger = options.logger ?? new PinoLogger({ level: config.logLevel, secrets: configSecrets(config) });
   const modules = { ...defaultModules(), ...options.modules };
   const container = new Container();
-  container.load(coreModule(config, logger), modules.verifier, modules.backend, modules.storage, modules.license);
+  container.load(coreModule(config, logger), ...Object.values(modules));
+  const get = <T>(id: symbol) => container.getAsync<T>(id);
+
+  const clock = await get<Clock>(TYPES.Clock);
+  const timers = await get<Timers>(TYPES.Timers);
+  const state = await get<LicenseState>(TYPES.LicenseState);
+  const refreshLicense = await get<RefreshLicense>(TYPES.RefreshLicense);
+  const periodic = config.refreshEnabled && config.apiKey !== null;
+  const scheduler = periodic
+    ? new RefreshScheduler(refreshLicense, clock, timers, refreshSchedulePolicy(config.refreshIntervalMs), logger)
+    : null;
+  const expiryWatch = new ExpiryWatch(state, await get<ExpireLicense>(TYPES.ExpireLicense), clock, timers, config.gracePeriodMs, () =>
+    scheduler?.retrySoon(),
+  );
+  const enforcement = new ExpressEnforcement({
+    current: () => state.current(),
+    clock,
+    graceWarnings: await get<GraceWarnings>(TYPES.GraceWarnings),
+    telemetry: await get<LicenseTelemetry>(TYPES.LicenseTelemetry),
+    upgradeUrl: options.upgradeUrl ?? DEFAULT_UPGRADE_URL,
+  });
+
   return new LicenseAgent({
     config,
     logger,
-    clock: await container.getAsync<Clock>(TYPES.Clock),
-    state: await container.getAsync<LicenseState>(TYPES.LicenseState),
-    resolveLicense: await container.getAsync<ResolveLicense>(TYPES.ResolveLicense),
-    instanceId: await container.getAsync<string>(TYPES.InstanceId),
-    adminToken: await container.getAsync<string | null>(TYPES.AdminToken),
+    clock,
+    state,
+    refreshLicense,
+    forceRefresh: await get<ForceRefresh>(TYPES.ForceRefresh),
+    scheduler,
+    expiryWatch,
+    enforcement,
+    metrics: await get<MetricsExposition>(TYPES.Metrics),
+    instanceId: await get<string>(TYPES.InstanceId),
+    adminToken: await get<string | null>(TYPES.AdminToken),
   });
 }

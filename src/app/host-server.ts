@@ -1,15 +1,49 @@
-import express, { type Express } from 'express';
+import express, { type Express, type Request, type RequestHandler } from 'express';
 import { errorHandler, notFound } from '../adapters/express/json-errors.js';
+import { tierName } from '../domain/model/tier.js';
 import type { Logger } from '../ports/logger.port.js';
 import type { LicenseAgent } from './license-agent.js';
+
+/** The query parameters of `/demo/query`, each a count that defaults to 0. */
+const DEMO_COUNTS = ['rows', 'joins', 'clusters'] as const;
 
 /** The example host (`npm start`): how a server product embeds the agent. */
 export function createHostApp(agent: LicenseAgent, logger: Logger): Express {
   const app = express();
   app.disable('x-powered-by');
   app.use(agent.healthRouter());
+  app.get('/metrics', agent.metricsHandler());
+  app.use(agent.enforce());
   app.use('/admin', agent.adminRouter());
+  app.get(
+    '/demo/query',
+    requireCounts(),
+    agent.requireQuota('max_result_rows', (req) => count(req, 'rows')),
+    agent.requireQuota('max_joins', (req) => count(req, 'joins')),
+    agent.requireQuota('max_clusters', (req) => count(req, 'clusters')),
+    agent.limitConcurrency(),
+    (req, res) => {
+      res.json({ ok: true, tier: tierName(req.license?.tier ?? agent.current().license.tier) });
+    },
+  );
   app.use(notFound);
   app.use(errorHandler((error) => logger.error('Unexpected error while handling a request', { err: error })));
   return app;
+}
+
+function count(req: Request, name: (typeof DEMO_COUNTS)[number]): number {
+  const value = req.query[name];
+  return value === undefined ? 0 : Number(value);
+}
+
+/** 400 unless every count given is a non-negative integer. */
+function requireCounts(): RequestHandler {
+  return (req, res, next) => {
+    const invalid = DEMO_COUNTS.find((name) => {
+      const value = req.query[name];
+      return value !== undefined && (typeof value !== 'string' || !/^\d{1,15}$/.test(value));
+    });
+    if (invalid === undefined) next();
+    else res.status(400).json({ error: 'invalid_request', message: `${invalid} must be a non-negative integer` });
+  };
 }

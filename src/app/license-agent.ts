@@ -1,37 +1,53 @@
-import type { Router } from 'express';
+import type { Request, RequestHandler, Router } from 'express';
 import { adminRouter } from '../adapters/express/admin-router.js';
+import type { ExpressEnforcement, MeasuredQuota } from '../adapters/express/enforcement.js';
 import { healthRouter } from '../adapters/express/health-router.js';
 import { licenseStatusBody } from '../adapters/express/license-status.body.js';
+import { metricsHandler, type MetricsExposition } from '../adapters/express/metrics-handler.js';
+import type { Feature } from '../domain/model/feature.js';
 import type { LicenseSnapshot, LicenseState } from '../domain/model/license-state.js';
-import type { ResolveLicense } from '../domain/resolution/resolve-license.js';
+import type { ForceRefresh } from '../domain/refresh/force-refresh.js';
+import type { RefreshLicense, RefreshOutcome } from '../domain/refresh/refresh-license.js';
 import type { Clock } from '../ports/clock.port.js';
 import type { Logger } from '../ports/logger.port.js';
 import type { AgentConfig } from './config.js';
+import type { ExpiryWatch } from './expiry-watch.js';
 import { OPENAPI_PATH } from './paths.js';
+import type { RefreshScheduler } from './refresh-scheduler.js';
 
 export interface LicenseAgentParts {
   readonly config: AgentConfig;
   readonly logger: Logger;
   readonly clock: Clock;
   readonly state: LicenseState;
-  readonly resolveLicense: ResolveLicense;
+  readonly refreshLicense: RefreshLicense;
+  readonly forceRefresh: ForceRefresh;
+  /** Null when periodic refresh is off (disabled, or no API key). */
+  readonly scheduler: RefreshScheduler | null;
+  readonly expiryWatch: ExpiryWatch;
+  readonly enforcement: ExpressEnforcement;
+  readonly metrics: MetricsExposition;
   readonly instanceId: string;
   readonly adminToken: string | null;
 }
 
+/** How long `stop()` lets an in-flight refresh finish before giving up on it. */
+const STOP_GRACE_MS = 3_000;
+
 /**
- * The agent as a host server sees it: start it, read the license in force, mount its routes.
- * Built by `createLicenseAgent`.
+ * The agent as a host server sees it: start and stop it, read the license in force, and mount its
+ * middleware and routes. Built by `createLicenseAgent`.
  */
 export class LicenseAgent {
   #started: Promise<void> | null = null;
   #ready = false;
+  #stopped = false;
 
   constructor(private readonly parts: LicenseAgentParts) {}
 
-  /** Resolves the license for the first time. Never rejects: at worst the agent runs Community. */
+  /** Resolves the license for the first time and starts background refresh. Never rejects. */
   start(): Promise<void> {
-    this.#started ??= this.#resolveInitialLicense();
+    this.#started ??= this.#start();
     return this.#started;
   }
 
@@ -45,15 +61,53 @@ export class LicenseAgent {
     return this.parts.state.current();
   }
 
+  /** Runs the resolution chain now (or joins the one running) and reports what it did. */
+  refresh(): Promise<RefreshOutcome> {
+    return this.parts.refreshLicense.execute();
+  }
+
+  /** Pins the license in force on `req.license` for the whole request. Mount it before the gates. */
+  enforce(): RequestHandler {
+    return this.parts.enforcement.enforce();
+  }
+
+  /** 402 `feature_not_available` unless the license grants `feature`. */
+  requireFeature(feature: Feature): RequestHandler {
+    return this.parts.enforcement.requireFeature(feature);
+  }
+
+  /** 402 `quota_exceeded` when `measure(req)` exceeds the license's `quota`. */
+  requireQuota(quota: MeasuredQuota, measure: (req: Request) => number): RequestHandler {
+    return this.parts.enforcement.requireQuota(quota, measure);
+  }
+
+  /** `max_concurrent_queries` as a per-process concurrency limit: 429 with `Retry-After` when full. */
+  limitConcurrency(): RequestHandler {
+    return this.parts.enforcement.limitConcurrency();
+  }
+
   /** The body of `GET /admin/license`. */
   status(): ReturnType<typeof licenseStatusBody> {
-    const { clock, config, instanceId } = this.parts;
-    return licenseStatusBody(this.current(), { now: clock.now(), gracePeriodMs: config.gracePeriodMs, instanceId });
+    const { clock, config, instanceId, refreshLicense, scheduler } = this.parts;
+    const refresh = refreshLicense.status();
+    return licenseStatusBody(this.current(), {
+      now: clock.now(),
+      gracePeriodMs: config.gracePeriodMs,
+      instanceId,
+      refresh: { ...refresh, enabled: scheduler !== null, nextAt: scheduler?.nextAt ?? null },
+    });
   }
 
   /** The admin API, to mount under `/admin`; it requires the admin bearer token. */
   adminRouter(): Router {
-    return adminRouter({ adminToken: () => this.parts.adminToken, licenseStatus: () => this.status() }, OPENAPI_PATH);
+    return adminRouter(
+      {
+        adminToken: () => this.parts.adminToken,
+        licenseStatus: () => this.status(),
+        forceRefresh: () => this.parts.forceRefresh.execute(),
+      },
+      OPENAPI_PATH,
+    );
   }
 
   /** `GET /healthz` and `GET /readyz`. */
@@ -61,18 +115,42 @@ export class LicenseAgent {
     return healthRouter(() => this.isReady());
   }
 
-  /** Stops background work; safe to call more than once. */
-  async stop(): Promise<void> {
-    await this.#started;
+  /** `GET /metrics` in the Prometheus text format. */
+  metricsHandler(): RequestHandler {
+    return metricsHandler(this.parts.metrics);
   }
 
-  async #resolveInitialLicense(): Promise<void> {
+  /**
+   * Cancels timers and lets an in-flight refresh finish (for a few seconds at most). The cache is
+   * only ever replaced atomically, so stopping at any point leaves no half-written file.
+   */
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.parts.scheduler?.stop();
+    this.parts.expiryWatch.stop();
+    const inFlight = this.parts.refreshLicense.inFlight;
+    if (inFlight !== null) await settleWithin(inFlight, STOP_GRACE_MS);
+  }
+
+  async #start(): Promise<void> {
+    this.parts.scheduler?.start();
     try {
-      await this.parts.resolveLicense.execute();
+      await this.parts.refreshLicense.execute();
     } catch (error) {
       this.parts.logger.error('License resolution failed unexpectedly; running in Community mode', { err: error });
     } finally {
       this.#ready = true;
     }
+    if (!this.#stopped) this.parts.expiryWatch.start();
   }
+}
+
+async function settleWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  await Promise.race([promise.then(() => undefined, () => undefined), deadline]);
+  clearTimeout(timer);
 }

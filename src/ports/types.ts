@@ -10,6 +10,8 @@ export const TYPES = {
   LicenseCache: Symbol.for('softclient4es.LicenseCache'),
   LicenseVerifier: Symbol.for('softclient4es.LicenseVerifier'),
   InstanceIdStore: Symbol.for('softclient4es.InstanceIdStore'),
+  Timers: Symbol.for('softclient4es.Timers'),
+  LicenseTelemetry: Symbol.for('softclient4es.LicenseTelemetry'),
   // values and services the composition root derives from them
   Config: Symbol.for('softclient4es.Config'),
   InstanceId: Symbol.for('softclient4es.InstanceId'),
@@ -17,4 +19,8 @@ export const TYPES = {
   LicenseState: Symbol.for('softclient4es.LicenseState'),
   GraceWarnings: Symbol.for('softclient4es.GraceWarnings'),
   ResolveLicense: Symbol.for('softclient4es.ResolveLicense'),
+  RefreshLicense: Symbol.for('softclient4es.RefreshLicense'),
+  ForceRefresh: Symbol.for('softclient4es.ForceRefresh'),
+  ExpireLicense: Symbol.for('softclient4es.ExpireLicense'),
+  Metrics: Symbol.for('softclient4es.Metrics'),
 } as const;

@@ -2,14 +2,23 @@ import { assessExpiry, daysUntil } from '../../domain/model/grace.js';
 import type { LicenseSnapshot } from '../../domain/model/license-state.js';
 import { tierName } from '../../domain/model/tier.js';
 
+export interface RefreshInfo {
+  readonly enabled: boolean;
+  readonly lastAttemptAt: Date | null;
+  readonly lastOutcome: 'refreshed' | 'failed' | null;
+  readonly lastError: string | null;
+  readonly nextAt: Date | null;
+}
+
 export interface StatusContext {
   readonly now: Date;
   readonly gracePeriodMs: number;
   readonly instanceId: string;
+  readonly refresh: RefreshInfo;
 }
 
 /** `GET /admin/license`: the license in force, in the snake_case shape of the admin API contract. */
-export function licenseStatusBody(snapshot: LicenseSnapshot, { now, gracePeriodMs, instanceId }: StatusContext) {
+export function licenseStatusBody(snapshot: LicenseSnapshot, { now, gracePeriodMs, instanceId, refresh }: StatusContext) {
   const { license } = snapshot;
   const expiry = license.expiresAt === null ? null : assessExpiry(license.expiresAt, now, gracePeriodMs);
   const inGrace = expiry?.status === 'early_grace' || expiry?.status === 'mid_grace';
@@ -31,6 +40,13 @@ export function licenseStatusBody(snapshot: LicenseSnapshot, { now, gracePeriodM
       days_remaining: inGrace ? expiry.graceDaysRemaining : null,
     },
     instance_id: instanceId,
+    refresh: {
+      enabled: refresh.enabled,
+      last_attempt_at: refresh.lastAttemptAt?.toISOString() ?? null,
+      last_outcome: refresh.lastOutcome,
+      last_error: refresh.lastError,
+      next_at: refresh.nextAt?.toISOString() ?? null,
+    },
     resolution: snapshot.resolution,
     token:
       license.token === null

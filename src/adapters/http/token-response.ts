@@ -2,13 +2,18 @@ import { BackendError } from '../../domain/model/errors.js';
 import type { IssuedToken } from '../../ports/token-backend.port.js';
 
 const MAX_QUOTED_TEXT = 300;
+/** Far beyond any backoff cap; keeps a hostile `Retry-After` from overflowing timer arithmetic. */
+const MAX_RETRY_AFTER_SECONDS = 86_400;
+/** C0/C1 controls, line/paragraph separators and bidi overrides: nothing that can forge or reorder a log line. */
+const UNSAFE_TEXT = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]+/g;
 
 /** Backend-provided text made safe for one log line: no control characters, bounded length. */
 export function quoteBackendText(value: unknown): string | null {
   if (typeof value !== 'string') return null;
-  const text = value.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').trim();
+  const text = value.replace(UNSAFE_TEXT, ' ').trim();
   if (text.length === 0) return null;
-  return text.length > MAX_QUOTED_TEXT ? `${text.slice(0, MAX_QUOTED_TEXT)}…` : text;
+  const codePoints = Array.from(text);
+  return codePoints.length > MAX_QUOTED_TEXT ? `${codePoints.slice(0, MAX_QUOTED_TEXT).join('')}…` : text;
 }
 
 function parseJsonObject(body: string): Record<string, unknown> | null {
@@ -43,8 +48,9 @@ export function backendReason(body: string): string | null {
 export function parseRetryAfter(header: string | null, now: Date): number | null {
   if (header === null) return null;
   const value = header.trim();
-  if (/^\d+$/.test(value)) return Number(value) * 1000;
-  const date = Date.parse(value);
+  if (/^\d+$/.test(value)) return Math.min(Number(value), MAX_RETRY_AFTER_SECONDS) * 1000;
+  // asctime dates carry no zone; RFC 9110 says they are GMT, Date.parse would read them as local time.
+  const date = Date.parse(/^[a-z]{3} [a-z]{3} [ \d]\d \d\d:\d\d:\d\d \d{4}$/i.test(value) ? `${value} GMT` : value);
   if (Number.isNaN(date) || !/[a-z]/i.test(value)) return null;
   return Math.max(0, date - now.getTime());
 }

@@ -35,7 +35,9 @@ function numericDate(payload: Record<string, unknown>, name: string, required: b
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
     throw invalid(required && value === undefined ? `"${name}" is required` : `"${name}" must be a NumericDate`);
   }
-  return new Date(value * 1000);
+  const date = new Date(value * 1000);
+  if (Number.isNaN(date.getTime())) throw invalid(`"${name}" is out of range`);
+  return date;
 }
 
 function requiredString(payload: Record<string, unknown>, name: string): string {

@@ -1,12 +1,16 @@
 import { ContainerModule } from 'inversify';
+import { ExpireLicense } from '../../domain/expiry/expire-license.js';
 import { GraceWarnings } from '../../domain/expiry/grace-warnings.js';
 import { LicenseState } from '../../domain/model/license-state.js';
 import { BackendLicenseStep } from '../../domain/resolution/backend-license.step.js';
 import { CachedLicenseStep } from '../../domain/resolution/cached-license.step.js';
+import { ForceRefresh } from '../../domain/refresh/force-refresh.js';
+import { RefreshLicense } from '../../domain/refresh/refresh-license.js';
 import { ResolveLicense } from '../../domain/resolution/resolve-license.js';
 import { StaticLicenseStep } from '../../domain/resolution/static-license.step.js';
 import type { Clock } from '../../ports/clock.port.js';
 import type { LicenseCache } from '../../ports/license-cache.port.js';
+import type { LicenseTelemetry } from '../../ports/license-telemetry.port.js';
 import type { LicenseVerifier } from '../../ports/license-verifier.port.js';
 import type { Logger } from '../../ports/logger.port.js';
 import type { TokenBackend } from '../../ports/token-backend.port.js';
@@ -60,6 +64,30 @@ export function licenseModule(): ContainerModule {
           TYPES.Clock,
           TYPES.Logger,
         ],
+      )
+      .inSingletonScope();
+    bind(TYPES.RefreshLicense)
+      .toResolvedValue(
+        (resolve: ResolveLicense, state: LicenseState, clock: Clock, telemetry: LicenseTelemetry) =>
+          new RefreshLicense(resolve, state, clock, telemetry),
+        [TYPES.ResolveLicense, TYPES.LicenseState, TYPES.Clock, TYPES.LicenseTelemetry],
+      )
+      .inSingletonScope();
+    bind(TYPES.ForceRefresh)
+      .toResolvedValue(
+        (config: AgentConfig, refresh: RefreshLicense, clock: Clock) =>
+          new ForceRefresh(refresh, clock, {
+            apiKeyConfigured: config.apiKey !== null,
+            minIntervalMs: config.adminRefreshMinIntervalMs,
+          }),
+        [TYPES.Config, TYPES.RefreshLicense, TYPES.Clock],
+      )
+      .inSingletonScope();
+    bind(TYPES.ExpireLicense)
+      .toResolvedValue(
+        (config: AgentConfig, state: LicenseState, clock: Clock, logger: Logger) =>
+          new ExpireLicense(state, clock, logger, config.gracePeriodMs),
+        [TYPES.Config, TYPES.LicenseState, TYPES.Clock, TYPES.Logger],
       )
       .inSingletonScope();
   });

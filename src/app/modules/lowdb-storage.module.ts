@@ -38,7 +38,7 @@ async function adminToken(config: AgentConfig, logger: Logger): Promise<string |
     return token;
   } catch (error) {
     logger.error(
-      `Admin API disabled: could not store a generated admin token in ${config.cacheDir} (${(error as NodeJS.ErrnoException).code ?? 'error'}); set SOFTCLIENT4ES_ADMIN_TOKEN`,
+      `Admin API disabled: could not store a generated admin token in ${config.cacheDir} (${error instanceof Error ? error.message : String(error)}); set SOFTCLIENT4ES_ADMIN_TOKEN`,
     );
     return null;
   }

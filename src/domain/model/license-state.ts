@@ -25,6 +25,7 @@ export interface LicenseChange {
  */
 export class LicenseState {
   #snapshot: LicenseSnapshot;
+  readonly #listeners = new Set<(change: LicenseChange) => void>();
 
   constructor(startedAt: Date) {
     this.#snapshot = Object.freeze({
@@ -49,7 +50,15 @@ export class LicenseState {
     const degraded = license.source === 'community' && lostPaidLicense;
     const after: LicenseSnapshot = Object.freeze({ license, degraded, resolution, installedAt: at });
     this.#snapshot = after;
-    return { before, after, message: describeTierChange(before, after) };
+    const change = { before, after, message: describeTierChange(before, after) };
+    for (const listener of this.#listeners) listener(change);
+    return change;
+  }
+
+  /** Calls `listener` after every install; returns the function that unsubscribes it. */
+  onChange(listener: (change: LicenseChange) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
   }
 }
 

@@ -10,10 +10,11 @@ export interface ResolutionAttempt {
   readonly message: string | null;
 }
 
-/** The attempts of one resolution, in order; with its answer to "did the backend fail transiently?". */
+/** The attempts of one resolution, in order, and what the backend step's failure allows. */
 export class ResolutionTrail {
   readonly #attempts: ResolutionAttempt[] = [];
   #backendFailedTransiently = false;
+  #backendRetryAfterMs: number | null = null;
 
   used(source: LicenseSource, message: string | null = null): void {
     this.#attempts.push({ source, outcome: 'used', code: null, message });
@@ -23,13 +24,24 @@ export class ResolutionTrail {
     this.#attempts.push({ source, outcome: 'skipped', code: null, message });
   }
 
-  failed(source: LicenseSource, failure: { code: string; message: string }, options?: { transient?: boolean }): void {
+  failed(
+    source: LicenseSource,
+    failure: { code: string; message: string },
+    options?: { transient?: boolean; retryAfterMs?: number | null },
+  ): void {
     this.#attempts.push({ source, outcome: 'failed', code: failure.code, message: failure.message });
-    if (source === 'api_key' && options?.transient) this.#backendFailedTransiently = true;
+    if (source !== 'api_key') return;
+    this.#backendFailedTransiently = options?.transient ?? false;
+    this.#backendRetryAfterMs = options?.retryAfterMs ?? null;
   }
 
   get backendFailedTransiently(): boolean {
     return this.#backendFailedTransiently;
+  }
+
+  /** How long the backend asked us to wait before the next request, when it said. */
+  get backendRetryAfterMs(): number | null {
+    return this.#backendRetryAfterMs;
   }
 
   /** The failure of the API-key step, if it failed. */

@@ -41,8 +41,11 @@ export class BackendLicenseStep {
     } catch (error) {
       const failure = describeFailure(error);
       this.#logFailure(error, failure);
-      const definitive = error instanceof BackendError && !error.transient;
-      trail.failed('api_key', failure, { transient: !definitive });
+      const backendError = error instanceof BackendError ? error : null;
+      trail.failed('api_key', failure, {
+        transient: backendError?.transient ?? true,
+        retryAfterMs: backendError?.retryAfterMs ?? null,
+      });
       return null;
     }
   }

@@ -16,6 +16,8 @@ export interface ResolutionResult {
   readonly replaced: boolean;
   /** The API-key step's failure, when it failed. */
   readonly backendFailure: ResolutionAttempt | null;
+  /** How long the backend asked us to wait (429/503 `Retry-After`). */
+  readonly retryAfterMs: number | null;
 }
 
 /**
@@ -38,14 +40,15 @@ export class ResolveLicense {
   async execute(): Promise<ResolutionResult> {
     const trail = new ResolutionTrail();
     const issued = (await this.staticLicense.attempt(trail)) ?? (await this.backendLicense.attempt(trail));
+    const backend = { backendFailure: trail.backendFailure ?? null, retryAfterMs: trail.backendRetryAfterMs };
     if (issued === null && trail.backendFailedTransiently && this.#licenseInForceIsValid()) {
-      return { snapshot: this.state.current(), replaced: false, backendFailure: trail.backendFailure ?? null };
+      return { snapshot: this.state.current(), replaced: false, ...backend };
     }
     const license = issued ?? (await this.cachedLicense.attempt(trail)) ?? this.#community(trail);
     const change = this.state.install(license, trail.attempts(), this.clock.now());
     if (change.message !== null) this.logger.info(change.message, { tier: license.tier, source: license.source });
     this.graceWarnings.check(license);
-    return { snapshot: change.after, replaced: true, backendFailure: trail.backendFailure ?? null };
+    return { snapshot: change.after, replaced: true, ...backend };
   }
 
   #licenseInForceIsValid(): boolean {

@@ -1,0 +1,87 @@
+import type { Clock } from '../../ports/clock.port.js';
+import type { LicenseTelemetry } from '../../ports/license-telemetry.port.js';
+import type { LicenseSnapshot, LicenseState } from '../model/license-state.js';
+import type { Tier } from '../model/tier.js';
+import type { ResolveLicense } from '../resolution/resolve-license.js';
+
+export interface RefreshOutcome {
+  /** `failed` when the backend step failed, whatever the fall-through then produced. */
+  readonly status: 'refreshed' | 'failed';
+  readonly previousTier: Tier;
+  /** The license in force afterwards. */
+  readonly snapshot: LicenseSnapshot;
+  readonly failure: { readonly code: string; readonly message: string } | null;
+  readonly retryAfterMs: number | null;
+  readonly finishedAt: Date;
+}
+
+export interface RefreshStatus {
+  readonly lastAttemptAt: Date | null;
+  readonly lastOutcome: 'refreshed' | 'failed' | null;
+  readonly lastError: string | null;
+  readonly lastSuccessAt: Date | null;
+}
+
+/**
+ * Runs the resolution chain again — static JWT, backend, cache, Community — keeping a still-valid
+ * license through transient failures (ResolveLicense's rule). Single flight: whoever asks while
+ * a refresh runs shares its backend request and its outcome.
+ */
+export class RefreshLicense {
+  #inFlight: Promise<RefreshOutcome> | null = null;
+  #status: RefreshStatus = { lastAttemptAt: null, lastOutcome: null, lastError: null, lastSuccessAt: null };
+  readonly #listeners = new Set<(outcome: RefreshOutcome) => void>();
+
+  constructor(
+    private readonly resolveLicense: ResolveLicense,
+    private readonly state: LicenseState,
+    private readonly clock: Clock,
+    private readonly telemetry: LicenseTelemetry,
+  ) {}
+
+  execute(): Promise<RefreshOutcome> {
+    this.#inFlight ??= this.#refresh().finally(() => {
+      this.#inFlight = null;
+    });
+    return this.#inFlight;
+  }
+
+  /** The refresh running now, if any. */
+  get inFlight(): Promise<RefreshOutcome> | null {
+    return this.#inFlight;
+  }
+
+  status(): RefreshStatus {
+    return this.#status;
+  }
+
+  /** Calls `listener` after every refresh, whoever asked for it. */
+  onFinished(listener: (outcome: RefreshOutcome) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  async #refresh(): Promise<RefreshOutcome> {
+    const previousTier = this.state.current().license.tier;
+    const startedAt = this.clock.now();
+    const result = await this.resolveLicense.execute();
+    const failure = result.backendFailure === null ? null : { code: result.backendFailure.code ?? 'UNKNOWN', message: result.backendFailure.message ?? '' };
+    const outcome: RefreshOutcome = {
+      status: failure === null ? 'refreshed' : 'failed',
+      previousTier,
+      snapshot: result.snapshot,
+      failure,
+      retryAfterMs: result.retryAfterMs,
+      finishedAt: this.clock.now(),
+    };
+    this.#status = {
+      lastAttemptAt: startedAt,
+      lastOutcome: outcome.status,
+      lastError: failure === null ? null : `${failure.code}: ${failure.message}`,
+      lastSuccessAt: failure === null ? outcome.finishedAt : this.#status.lastSuccessAt,
+    };
+    this.telemetry.refreshFinished({ outcome: outcome.status, reason: failure?.code ?? null });
+    for (const listener of this.#listeners) listener(outcome);
+    return outcome;
+  }
+}

@@ -1,0 +1,64 @@
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { ADMIN_TOKEN, AgentEnvironment } from '../support/agent-environment.js';
+import { FakeLicenseBackend, issueToken } from '../support/fake-license-backend.js';
+import { ServerProcess } from '../support/server-process.js';
+import { aLicenseToken } from '../support/signing-keys.js';
+
+const API_KEY = 'sk-e2e-secret-key-value';
+
+describe('the built server (npm start)', () => {
+  let env: AgentEnvironment;
+  let server: ServerProcess | undefined;
+  beforeEach(async () => {
+    env = await AgentEnvironment.create();
+  });
+  afterEach(async () => {
+    await server?.kill();
+    server = undefined;
+    await env.dispose();
+  });
+
+  const getLicense = async (url: string) => {
+    const response = await fetch(`${url}/admin/license`, { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } });
+    expect(response.status).toBe(200);
+    return (await response.json()) as Record<string, unknown>;
+  };
+
+  it('exchanges the API key for a Pro license, reports it, and stops cleanly on SIGTERM', async () => {
+    const jwt = await aLicenseToken(env.key, { tier: 'pro', orgName: 'E2E Org' });
+    env.backend.handle(issueToken(jwt));
+    const started = await ServerProcess.start(env.env({ SOFTCLIENT4ES_API_KEY: API_KEY }));
+    server = started.server;
+
+    await server.waitForLog((line) => line.msg === 'License upgraded from Community to Pro');
+    expect(await getLicense(started.url)).toMatchObject({ tier: 'Pro', source: 'api_key', org_name: 'E2E Org', degraded: false });
+    expect((await fetch(`${started.url}/readyz`)).status).toBe(200);
+
+    expect(await server.stop('SIGTERM')).toBe(0);
+    expect(server.stdout).not.toContain(API_KEY);
+    expect(server.stdout).not.toContain(jwt);
+    expect(server.stdout).not.toContain(ADMIN_TOKEN);
+  });
+
+  it('starts in Community mode when the backend is unreachable, logging why', async () => {
+    const closed = await FakeLicenseBackend.start();
+    const unreachableUrl = closed.url;
+    await closed.stop();
+    const started = await ServerProcess.start(env.env({ SOFTCLIENT4ES_API_KEY: API_KEY, SOFTCLIENT4ES_LICENSE_URL: unreachableUrl }));
+    server = started.server;
+
+    await server.waitForLog((line) => line.msg === 'Could not fetch license — falling back to Community mode' && line.level === 50);
+    const warning = await server.waitForLog((line) => line.msg.startsWith('License backend request failed'));
+    expect(warning).toMatchObject({ level: 40, code: 'BACKEND.UNREACHABLE' });
+    expect(await getLicense(started.url)).toMatchObject({ tier: 'Community', source: 'community', degraded: false });
+  });
+
+  it('refuses a bad configuration value with one line naming it, and no stack trace', async () => {
+    server = ServerProcess.spawn(env.env({ SOFTCLIENT4ES_LICENSE_REFRESH_INTERVAL: 'soon' }));
+    expect(await server.exitCode()).toBe(2);
+    expect(server.stderr.trim().split('\n')).toEqual([
+      'Invalid SOFTCLIENT4ES_LICENSE_REFRESH_INTERVAL: expected a duration: a number with a unit ms, s, m, h or d (for example 30s, 24h, 14d), greater than zero (got "soon")',
+    ]);
+    expect(server.stdout).toBe('');
+  });
+});

@@ -1,0 +1,196 @@
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import express, { type Express, type RequestHandler } from 'express';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import request from 'supertest';
+import { ExpressEnforcement } from '../../../src/adapters/express/enforcement.js';
+import { GraceWarnings } from '../../../src/domain/expiry/grace-warnings.js';
+import { COMMUNITY_LICENSE, licenseFromToken, type License } from '../../../src/domain/model/license.js';
+import { LicenseState } from '../../../src/domain/model/license-state.js';
+import type { Tier } from '../../../src/domain/model/tier.js';
+import { DAY, FixedClock } from '../../support/fixed-clock.js';
+import { aLicenseClaims } from '../../support/license-claims.builder.js';
+import { RecordingLogger } from '../../support/recording-logger.js';
+import { RecordingTelemetry } from '../../support/recording-telemetry.js';
+
+const GRACE = 14 * DAY;
+const UPGRADE_URL = 'https://example.test/upgrade';
+
+function setUp() {
+  const clock = new FixedClock();
+  const logger = new RecordingLogger();
+  const telemetry = new RecordingTelemetry();
+  const state = new LicenseState(clock.now());
+  const enforcement = new ExpressEnforcement({
+    current: () => state.current(),
+    clock,
+    graceWarnings: new GraceWarnings(clock, logger, GRACE),
+    telemetry,
+    upgradeUrl: UPGRADE_URL,
+  });
+  const install = (tier: Tier, expiresInMs = 365 * DAY, overrides: Partial<Parameters<typeof aLicenseClaims>[1]> = {}) => {
+    const claims = aLicenseClaims(clock.now(), { tier, expiresAt: new Date(clock.now().getTime() + expiresInMs), ...overrides });
+    const license: License = licenseFromToken(
+      { jwt: 'x', claims, info: { kid: 'k', jti: null, issuedAt: claims.issuedAt, expiresAt: claims.expiresAt, fingerprint: 'f' } },
+      'api_key',
+    );
+    state.install(license, [], clock.now());
+  };
+  return { clock, logger, telemetry, state, enforcement, install };
+}
+
+/** A request handler that waits until the test releases it. */
+function holdUntilReleased() {
+  const releases: (() => void)[] = [];
+  const handler: RequestHandler = (_req, _res, next) => {
+    releases.push(() => next());
+  };
+  return { handler, releaseAll: () => releases.splice(0).forEach((release) => release()), held: () => releases.length };
+}
+
+const until = async (condition: () => boolean) => {
+  for (let i = 0; i < 200 && !condition(); i += 1) await new Promise((resolve) => setTimeout(resolve, 5));
+  expect(condition()).toBe(true);
+};
+
+describe('ExpressEnforcement', () => {
+  let s: ReturnType<typeof setUp>;
+  let app: Express;
+  let server: Server | undefined;
+  beforeEach(() => {
+    s = setUp();
+    app = express();
+    app.use(s.enforcement.enforce());
+  });
+  afterEach(async () => {
+    server?.closeAllConnections();
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    server = undefined;
+  });
+
+  const listen = async () => {
+    server = app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server?.once('listening', resolve));
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  };
+  const ok: RequestHandler = (req, res) => {
+    res.json({ ok: true, tier: req.license?.tier });
+  };
+
+  it('answers 402 quota_exceeded with the contract body, and lets allowed amounts through', async () => {
+    app.get('/q', s.enforcement.requireQuota('max_result_rows', (req) => Number(req.query.rows)), ok);
+    await request(app).get('/q?rows=10000').expect(200, { ok: true, tier: 'community' });
+    const { body } = await request(app).get('/q?rows=10001').expect(402);
+    expect(body).toEqual({
+      error: 'quota_exceeded',
+      tier: 'Community',
+      quota: 'max_result_rows',
+      limit: 10_000,
+      requested: 10_001,
+      message: 'max_result_rows is limited to 10000 on the Community tier; 10001 requested',
+      upgrade_url: UPGRADE_URL,
+    });
+    expect(s.telemetry.denials).toEqual([{ kind: 'quota', name: 'max_result_rows' }]);
+  });
+
+  it('answers 400 when the measured amount is not a number', async () => {
+    app.get('/q', s.enforcement.requireQuota('max_joins', (req) => Number(req.query.joins)), ok);
+    const { body } = await request(app).get('/q?joins=many').expect(400);
+    expect(body.error).toBe('invalid_request');
+  });
+
+  it('answers 402 feature_not_available for a feature the license lacks', async () => {
+    s.install('pro', 365 * DAY, { features: ['jdbc_driver'] });
+    app.get('/f', s.enforcement.requireFeature('federation'), ok);
+    app.get('/j', s.enforcement.requireFeature('jdbc_driver'), ok);
+    await request(app).get('/j').expect(200);
+    const { body } = await request(app).get('/f').expect(402);
+    expect(body).toEqual({
+      error: 'feature_not_available',
+      tier: 'Pro',
+      feature: 'federation',
+      message: 'federation is not available on the Pro tier',
+      upgrade_url: UPGRADE_URL,
+    });
+  });
+
+  it('makes new quotas active for the very next request', async () => {
+    app.get('/q', s.enforcement.requireQuota('max_result_rows', (req) => Number(req.query.rows)), ok);
+    await request(app).get('/q?rows=50000').expect(402);
+    s.install('pro');
+    await request(app).get('/q?rows=50000').expect(200, { ok: true, tier: 'pro' });
+  });
+
+  it('pins one license for the whole request even when a refresh swaps it mid-request', async () => {
+    s.install('pro');
+    const hold = holdUntilReleased();
+    app.get('/q', hold.handler, s.enforcement.requireQuota('max_result_rows', () => 500_000), ok);
+    const url = await listen();
+
+    const inFlight = fetch(`${url}/q`);
+    await until(() => hold.held() === 1);
+    s.state.install(COMMUNITY_LICENSE, [], s.clock.now()); // swapped while the request waits
+    hold.releaseAll();
+
+    const response = await inFlight;
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ ok: true, tier: 'pro' });
+
+    const next = fetch(`${url}/q`); // the next request sees the new license
+    await until(() => hold.held() === 1);
+    hold.releaseAll();
+    expect((await next).status).toBe(402);
+  });
+
+  it('limits concurrent queries to max_concurrent_queries, answering 429 with Retry-After', async () => {
+    const hold = holdUntilReleased();
+    app.get('/q', s.enforcement.limitConcurrency(), hold.handler, ok);
+    const url = await listen();
+
+    const running = Array.from({ length: 4 }, () => fetch(`${url}/q`));
+    await until(() => hold.held() === 4);
+    const refused = await fetch(`${url}/q`);
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('retry-after')).toBe('1');
+    expect(await refused.json()).toMatchObject({ error: 'quota_exceeded', quota: 'max_concurrent_queries', limit: 4, requested: 5, tier: 'Community' });
+
+    hold.releaseAll();
+    expect((await Promise.all(running)).map((r) => r.status)).toEqual([200, 200, 200, 200]);
+    const again = fetch(`${url}/q`);
+    await until(() => hold.held() === 1);
+    hold.releaseAll();
+    expect((await again).status).toBe(200);
+  });
+
+  it('releases a concurrency slot when the client goes away', async () => {
+    const hold = holdUntilReleased();
+    app.get('/q', s.enforcement.limitConcurrency(), hold.handler, ok);
+    const url = await listen();
+
+    const aborts = Array.from({ length: 4 }, () => new AbortController());
+    const abandoned = aborts.map((controller) => fetch(`${url}/q`, { signal: controller.signal }).catch(() => 'aborted'));
+    await until(() => hold.held() === 4);
+    aborts.forEach((controller) => controller.abort());
+    await Promise.all(abandoned);
+    hold.releaseAll();
+
+    const next = fetch(`${url}/q`);
+    await until(() => hold.held() === 1);
+    hold.releaseAll();
+    expect((await next).status).toBe(200);
+  });
+
+  it('flags mid-grace responses with a Warning header and logs the grace WARN at most once an hour', async () => {
+    s.install('pro', DAY);
+    app.get('/q', ok);
+    s.clock.advance(3 * DAY); // early grace
+    expect((await request(app).get('/q')).headers.warning).toBeUndefined();
+
+    s.clock.advance(6 * DAY); // mid grace
+    for (let i = 0; i < 20; i += 1) {
+      const response = await request(app).get('/q').expect(200);
+      expect(response.headers.warning).toMatch(/^299 - "License expired on .*; renew it to keep the Pro tier"$/);
+    }
+    expect(s.logger.at('warn')).toEqual([expect.stringContaining('early grace'), expect.stringContaining('mid grace')]);
+  });
+});

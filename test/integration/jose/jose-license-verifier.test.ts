@@ -1,0 +1,367 @@
+import { describe, expect, it } from '@jest/globals';
+import { createHash, createSecretKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { CompactSign } from 'jose';
+import { JoseLicenseVerifier, type JoseLicenseVerifierOptions } from '../../../src/adapters/jose/jose-license-verifier.js';
+import type { LicenseTokenErrorCode } from '../../../src/domain/model/errors.js';
+import { DAY, FixedClock, SECOND } from '../../support/fixed-clock.js';
+import { aLicenseToken, generateSigningKey, TEST_ISSUER, type SigningKey, type TokenOptions } from '../../support/signing-keys.js';
+import { rejectionOf } from '../../support/token-rejection.js';
+
+/** DESIGN §3: the contract's numbers, written out rather than imported, so that a wrong constant fails. */
+const MAX_TOKEN_BYTES = 16 * 1024;
+const GRACE_PERIOD = 14 * DAY;
+const TOLERANCE_SECONDS = 60;
+
+const NOW = new Date('2026-06-01T00:00:00Z');
+const NOW_SECONDS = NOW.getTime() / 1000;
+const DAY_SECONDS = DAY / SECOND;
+const INSTANCE_ID = 'instance-0001';
+
+const trusted = generateSigningKey('license-key-2026');
+
+function verifier(options: Partial<JoseLicenseVerifierOptions> = {}, clock = new FixedClock(NOW)): JoseLicenseVerifier {
+  return new JoseLicenseVerifier(
+    {
+      keys: new Map([[trusted.kid, trusted.publicKey]]),
+      issuer: TEST_ISSUER,
+      instanceId: INSTANCE_ID,
+      gracePeriodMs: GRACE_PERIOD,
+      ...options,
+    },
+    clock,
+  );
+}
+
+/** A license token issued a minute before `NOW`, valid for a year, signed by the trusted key unless told otherwise. */
+const token = (options: TokenOptions = {}, key: SigningKey = trusted) => aLicenseToken(key, options, NOW.getTime());
+
+async function expectRejected(jwt: string, code: LicenseTokenErrorCode, by = verifier()): Promise<void> {
+  expect((await rejectionOf(by, jwt)).code).toBe(code);
+}
+
+const base64url = (text: string) => Buffer.from(text, 'utf8').toString('base64url');
+
+function partsOf(jwt: string): { header: string; payload: string; signature: string } {
+  const [header, payload, signature, ...rest] = jwt.split('.');
+  if (header === undefined || payload === undefined || signature === undefined || rest.length > 0) {
+    throw new Error('test setup: not a compact JWS');
+  }
+  return { header, payload, signature };
+}
+
+/** The token's payload under a hand-written header and signature: what anyone can forge without a key. */
+const forged = (jwt: string, header: Record<string, unknown>, signature: string) =>
+  `${base64url(JSON.stringify(header))}.${partsOf(jwt).payload}.${signature}`;
+
+/** A correctly EdDSA-signed JWS over an arbitrary payload, which need not be a JSON object. */
+const signedPayload = (payload: string) =>
+  new CompactSign(new TextEncoder().encode(payload)).setProtectedHeader({ alg: 'EdDSA', kid: trusted.kid }).sign(trusted.privateKey);
+
+/** The trusted `kid`, but the token is signed with `privateKey` under `alg`. */
+const signedAs = (alg: string, privateKey: KeyObject) => token({ header: { alg } }, { ...trusted, privateKey });
+
+describe('JoseLicenseVerifier', () => {
+  describe('a valid EdDSA token', () => {
+    it('verifies, with its claims parsed into domain types', async () => {
+      const jwt = await token({
+        tier: 'PRO',
+        features: ['repl', 'time_travel', 'jdbc_driver'],
+        quotas: { max_joins: 9, max_result_rows: null, max_widgets: 3 },
+        trial: true,
+        orgName: 'Acme Corp',
+        platform: 'STAGING',
+        jti: 'jti-0042',
+      });
+
+      const { claims } = await verifier().verify(jwt);
+
+      expect(claims).toStrictEqual({
+        licenseId: 'lic-test-0001',
+        tier: 'pro',
+        features: ['jdbc_driver', 'repl'],
+        quotas: { max_joins: 9, max_result_rows: null },
+        trial: true,
+        orgName: 'Acme Corp',
+        platform: 'STAGING',
+        instanceId: null,
+        issuedAt: new Date((NOW_SECONDS - 60) * 1000),
+        expiresAt: new Date((NOW_SECONDS + 365 * DAY_SECONDS) * 1000),
+        notBefore: null,
+      });
+    });
+
+    it('keeps only the quotas it names, so that the tier default applies to the others', async () => {
+      const { claims } = await verifier().verify(await token({ quotas: { max_clusters: 7 } }));
+
+      expect(claims.quotas).toStrictEqual({ max_clusters: 7 });
+    });
+
+    it('leaves features, trial, org and platform unset when the token does not carry them', async () => {
+      const jwt = await token({ claims: { trial: undefined, org_name: undefined, platform: undefined } });
+
+      const { claims } = await verifier().verify(jwt);
+
+      expect(claims).toMatchObject({ features: null, quotas: {}, trial: false, orgName: null, platform: null });
+    });
+
+    it('is described by token info: kid, jti, dates and a fingerprint that does not reveal it', async () => {
+      const jwt = await token({ jti: 'jti-0042' });
+
+      const verified = await verifier().verify(jwt);
+
+      expect(verified.jwt).toBe(jwt);
+      expect(verified.info).toStrictEqual({
+        kid: trusted.kid,
+        jti: 'jti-0042',
+        issuedAt: new Date((NOW_SECONDS - 60) * 1000),
+        expiresAt: new Date((NOW_SECONDS + 365 * DAY_SECONDS) * 1000),
+        fingerprint: createHash('sha256').update(jwt).digest('hex').slice(0, 16),
+      });
+      expect(verified.info.fingerprint).toMatch(/^[0-9a-f]{16}$/);
+    });
+
+    it('without a jti has a null jti', async () => {
+      expect((await verifier().verify(await token())).info.jti).toBeNull();
+    });
+  });
+
+  describe('algorithm', () => {
+    it.each(['none', 'None', 'NONE'])('rejects an unsigned token with alg "%s"', async (alg) => {
+      const unsigned = forged(await token(), { alg, kid: trusted.kid, typ: 'JWT' }, '');
+
+      await expectRejected(unsigned, 'LICENSE.ALGORITHM_REJECTED');
+    });
+
+    it('rejects HS256 keyed with the raw bytes of the trusted public key', async () => {
+      const publicKeyBytes = Buffer.from(String(trusted.jwk.x), 'base64url');
+
+      await expectRejected(await signedAs('HS256', createSecretKey(publicKeyBytes)), 'LICENSE.ALGORITHM_REJECTED');
+    });
+
+    it('rejects HS256 keyed with the PEM text of the trusted public key', async () => {
+      const publicKeyPem = Buffer.from(trusted.publicKey.export({ type: 'spki', format: 'pem' }));
+
+      await expectRejected(await signedAs('HS256', createSecretKey(publicKeyPem)), 'LICENSE.ALGORITHM_REJECTED');
+    });
+
+    it('rejects ES256 even under a trusted kid', async () => {
+      const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+
+      await expectRejected(await signedAs('ES256', privateKey), 'LICENSE.ALGORITHM_REJECTED');
+    });
+
+    it('rejects RS256 even under a trusted kid', async () => {
+      const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+
+      await expectRejected(await signedAs('RS256', privateKey), 'LICENSE.ALGORITHM_REJECTED');
+    });
+
+    it('rejects the fully-specified "Ed25519" alg, though the key and signature are right', async () => {
+      await expectRejected(await signedAs('Ed25519', trusted.privateKey), 'LICENSE.ALGORITHM_REJECTED');
+    });
+  });
+
+  describe('key and signature', () => {
+    it('rejects a token that names no kid', async () => {
+      await expectRejected(await token({ header: { kid: undefined } }), 'LICENSE.UNKNOWN_KEY');
+    });
+
+    it('rejects a token whose kid is not trusted', async () => {
+      await expectRejected(await token({}, generateSigningKey('someone-elses-key')), 'LICENSE.UNKNOWN_KEY');
+    });
+
+    it('rejects a token signed by another Ed25519 key under the trusted kid', async () => {
+      await expectRejected(await token({}, generateSigningKey(trusted.kid)), 'LICENSE.SIGNATURE_INVALID');
+    });
+
+    it('rejects a token whose payload was changed after signing', async () => {
+      const { header, signature } = partsOf(await token({ tier: 'pro' }));
+      const upgraded = partsOf(await token({ tier: 'enterprise' })).payload;
+
+      await expectRejected(`${header}.${upgraded}.${signature}`, 'LICENSE.SIGNATURE_INVALID');
+    });
+
+    it('rejects a token whose signature was changed', async () => {
+      const { header, payload, signature } = partsOf(await token());
+      const flipped = Buffer.from(signature, 'base64url');
+      flipped.writeUInt8(flipped.readUInt8(0) ^ 0x01, 0);
+
+      await expectRejected(`${header}.${payload}.${flipped.toString('base64url')}`, 'LICENSE.SIGNATURE_INVALID');
+    });
+  });
+
+  describe('issuer and claims', () => {
+    it('rejects another issuer', async () => {
+      await expectRejected(await token({ issuer: 'https://evil.example' }), 'LICENSE.ISSUER_MISMATCH');
+    });
+
+    it('rejects a token without an issuer', async () => {
+      await expectRejected(await token({ claims: { iss: undefined } }), 'LICENSE.ISSUER_MISMATCH');
+    });
+
+    it.each<[string, Record<string, unknown>]>([
+      ['sub missing', { sub: undefined }],
+      ['sub a number', { sub: 42 }],
+      ['sub empty', { sub: '' }],
+      ['exp missing', { exp: undefined }],
+      ['exp a string', { exp: '2027-06-01T00:00:00Z' }],
+      ['exp negative', { exp: -1 }],
+      ['exp beyond the range of a date', { exp: 1e13 }],
+      ['iat missing', { iat: undefined }],
+      ['iat a string', { iat: String(NOW_SECONDS) }],
+      ['iat beyond the range of a date', { iat: 1e13, exp: 2e13 }],
+      ['nbf a string', { nbf: 'now' }],
+      ['nbf beyond the range of a date', { nbf: 1e13 }],
+      ['tier missing', { tier: undefined }],
+      ['tier unknown', { tier: 'gold' }],
+      ['tier a number', { tier: 2 }],
+      ['platform unknown', { platform: 'PROD' }],
+      ['platform a number', { platform: 1 }],
+      ['a negative quota', { quotas: { max_joins: -1 } }],
+      ['a fractional quota', { quotas: { max_joins: 1.5 } }],
+      ['a quota as a string', { quotas: { max_joins: '5' } }],
+      ['quotas an array', { quotas: [5] }],
+      ['quotas a number', { quotas: 5 }],
+      ['features a string', { features: 'repl' }],
+      ['features an object', { features: { repl: true } }],
+      ['trial a string', { trial: 'yes' }],
+      ['trial a number', { trial: 1 }],
+      ['org_name a number', { org_name: 7 }],
+      ['instance_id a number', { instance_id: 7 }],
+    ])('rejects %s as invalid claims', async (_case, claims) => {
+      await expectRejected(await token({ claims }), 'LICENSE.CLAIMS_INVALID');
+    });
+  });
+
+  describe('time', () => {
+    it('rejects a token issued after it expires as malformed', async () => {
+      const jwt = await token({ issuedAt: NOW_SECONDS - 3600, expiresAt: NOW_SECONDS - 7200 });
+
+      await expectRejected(jwt, 'LICENSE.MALFORMED');
+    });
+
+    it.each([30, TOLERANCE_SECONDS])('accepts nbf %i s in the future (clock tolerance)', async (seconds) => {
+      const { claims } = await verifier().verify(await token({ notBefore: NOW_SECONDS + seconds }));
+
+      expect(claims.notBefore).toEqual(new Date((NOW_SECONDS + seconds) * 1000));
+    });
+
+    it.each([TOLERANCE_SECONDS + 1, 3600])('rejects nbf %i s in the future as not yet valid', async (seconds) => {
+      await expectRejected(await token({ notBefore: NOW_SECONDS + seconds }), 'LICENSE.NOT_YET_VALID');
+    });
+
+    it('accepts iat 30 s in the future (clock tolerance)', async () => {
+      await expect(verifier().verify(await token({ issuedAt: NOW_SECONDS + 30 }))).resolves.toBeDefined();
+    });
+
+    it.each([TOLERANCE_SECONDS + 1, 3600])('rejects iat %i s in the future as not yet valid', async (seconds) => {
+      await expectRejected(await token({ issuedAt: NOW_SECONDS + seconds }), 'LICENSE.NOT_YET_VALID');
+    });
+
+    describe('expiry with a 14-day grace period', () => {
+      const expiredFor = (seconds: number) => token({ issuedAt: NOW_SECONDS - seconds - 30 * DAY_SECONDS, expiresAt: NOW_SECONDS - seconds });
+
+      it.each([
+        ['1 day', DAY_SECONDS],
+        ['exactly 14 days', 14 * DAY_SECONDS],
+      ])('honours a token expired for %s', async (_case, seconds) => {
+        await expect(verifier().verify(await expiredFor(seconds))).resolves.toBeDefined();
+      });
+
+      it.each([
+        ['14 days and 1 s', 14 * DAY_SECONDS + 1],
+        ['15 days', 15 * DAY_SECONDS],
+      ])('rejects a token expired for %s', async (_case, seconds) => {
+        await expectRejected(await expiredFor(seconds), 'LICENSE.EXPIRED');
+      });
+    });
+
+    it('without a grace period, honours a token until its exp and rejects it a second later', async () => {
+      const clock = new FixedClock(NOW);
+      const noGrace = verifier({ gracePeriodMs: 0 }, clock);
+      const jwt = await token({ expiresAt: NOW_SECONDS });
+
+      await expect(noGrace.verify(jwt)).resolves.toBeDefined();
+      clock.advance(SECOND);
+      await expectRejected(jwt, 'LICENSE.EXPIRED', noGrace);
+    });
+  });
+
+  describe('instance binding', () => {
+    it('accepts a token bound to this instance', async () => {
+      const { claims } = await verifier().verify(await token({ instanceId: INSTANCE_ID }));
+
+      expect(claims.instanceId).toBe(INSTANCE_ID);
+    });
+
+    it('rejects a token bound to another instance', async () => {
+      await expectRejected(await token({ instanceId: 'instance-0002' }), 'LICENSE.INSTANCE_MISMATCH');
+    });
+  });
+
+  describe('size', () => {
+    const paddedToken = (padding: number, headerPadding = '') =>
+      token({ header: { pad: headerPadding }, claims: { padding: 'x'.repeat(padding) } });
+
+    /** Base64url never yields some lengths; padding the header too lets the token reach any exact size. */
+    async function tokenOfExactly(bytes: number): Promise<string> {
+      for (const headerPadding of ['', '-', '--']) {
+        const unpadded = (await paddedToken(0, headerPadding)).length;
+        let padding = Math.max(0, Math.floor(((bytes - unpadded) * 3) / 4) - 3);
+        while ((await paddedToken(padding, headerPadding)).length < bytes) padding += 1;
+        const jwt = await paddedToken(padding, headerPadding);
+        if (jwt.length === bytes) return jwt;
+      }
+      throw new Error(`test setup: no token of exactly ${bytes} bytes`);
+    }
+
+    it('accepts a token of exactly 16 KiB', async () => {
+      await expect(verifier().verify(await tokenOfExactly(MAX_TOKEN_BYTES))).resolves.toBeDefined();
+    });
+
+    it('rejects a token one byte over 16 KiB', async () => {
+      await expectRejected(await tokenOfExactly(MAX_TOKEN_BYTES + 1), 'LICENSE.TOO_LARGE');
+    });
+
+    it('rejects a validly signed token with a huge claim', async () => {
+      await expectRejected(await paddedToken(20_000), 'LICENSE.TOO_LARGE');
+    });
+
+    it('rejects an oversized string before trying to parse it', async () => {
+      await expectRejected('x'.repeat(MAX_TOKEN_BYTES + 1), 'LICENSE.TOO_LARGE');
+    });
+
+    it('counts bytes, not characters', async () => {
+      const twoBytesEach = 'é'.repeat(MAX_TOKEN_BYTES / 2 + 1);
+
+      await expectRejected(twoBytesEach, 'LICENSE.TOO_LARGE');
+    });
+  });
+
+  describe('malformed input', () => {
+    it.each([
+      ['an empty string', ''],
+      ['a word', 'not-a-token'],
+      ['two parts', 'a.b'],
+      ['four parts', 'a.b.c.d'],
+      ['parts that are not base64url', '%%%.%%%.%%%'],
+      ['a header that is not JSON', `${base64url('alg=EdDSA')}.e30.c2ln`],
+      ['a header that is a JSON array', `${base64url('["EdDSA"]')}.e30.c2ln`],
+    ])('rejects %s', async (_case, jwt) => {
+      await expectRejected(jwt, 'LICENSE.MALFORMED');
+    });
+
+    it('rejects a signed token with a fourth part appended', async () => {
+      await expectRejected(`${await token()}.c2ln`, 'LICENSE.MALFORMED');
+    });
+
+    it.each([
+      ['a JSON array', JSON.stringify([{ iss: TEST_ISSUER, sub: 'lic-test-0001', tier: 'pro' }])],
+      ['JSON null', 'null'],
+      ['a JSON string', '"pro"'],
+      ['not JSON', 'tier=pro'],
+    ])('rejects a correctly signed payload that is %s', async (_case, payload) => {
+      await expectRejected(await signedPayload(payload), 'LICENSE.MALFORMED');
+    });
+  });
+});

@@ -1,0 +1,214 @@
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { JWK } from 'jose';
+import { mergeKeySets, parseJwks, readJwksFile, TrustedKeysError } from '../../../src/adapters/jose/trusted-keys.js';
+import { generateSigningKey, jwksOf } from '../../support/signing-keys.js';
+import { makeTempDir, removeTempDir } from '../../support/temp-dir.js';
+
+/** DESIGN: a trusted-keys file is at most 256 KiB (written out, so that a wrong constant fails). */
+const MAX_JWKS_BYTES = 256 * 1024;
+const ORIGIN = 'license-keys.json';
+
+const first = generateSigningKey('key-2026');
+const second = generateSigningKey('key-2027');
+
+const exportedJwk = (key: KeyObject, kid: string): JWK => ({ ...(key.export({ format: 'jwk' }) as JWK), kid });
+
+function trustedKeysErrorFrom(action: () => unknown): TrustedKeysError {
+  try {
+    action();
+  } catch (error) {
+    if (error instanceof TrustedKeysError) return error;
+    throw error;
+  }
+  throw new Error('expected a TrustedKeysError, but nothing was thrown');
+}
+
+describe('parseJwks', () => {
+  it('keeps Ed25519 signature keys by kid', () => {
+    const { keys, ignored } = parseJwks(jwksOf(first, second), ORIGIN);
+
+    expect([...keys.keys()]).toEqual(['key-2026', 'key-2027']);
+    expect(keys.get('key-2026')?.equals(first.publicKey)).toBe(true);
+    expect(keys.get('key-2027')?.equals(second.publicKey)).toBe(true);
+    expect(ignored).toEqual([]);
+  });
+
+  it('keeps a bare Ed25519 JWK (no use, alg or key_ops) and one whose key_ops allow verify', () => {
+    const bare = { kty: 'OKP', crv: 'Ed25519', x: first.jwk.x, kid: 'bare' };
+    const verifyOnly = { ...second.jwk, key_ops: ['verify'] };
+
+    const { keys } = parseJwks({ keys: [bare, verifyOnly] }, ORIGIN);
+
+    expect(keys.get('bare')?.equals(first.publicKey)).toBe(true);
+    expect(keys.get(second.kid)?.equals(second.publicKey)).toBe(true);
+  });
+
+  describe('ignores, with a reason, an entry that is not an Ed25519 signature key', () => {
+    const rsa = exportedJwk(generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey, 'rsa-key');
+    const ec = exportedJwk(generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey, 'ec-key');
+    const x25519 = exportedJwk(generateKeyPairSync('x25519').publicKey, 'x25519-key');
+
+    it.each<[string, unknown, RegExp]>([
+      ['an RSA key', rsa, /^key "rsa-key": not an Ed25519/],
+      ['an EC key', ec, /^key "ec-key": not an Ed25519/],
+      ['an X25519 key', x25519, /^key "x25519-key": not an Ed25519/],
+      ['a symmetric (oct) key', { kty: 'oct', k: randomBytes(32).toString('base64url'), kid: 'hmac-key' }, /^key "hmac-key": not an Ed25519/],
+      ['an Ed25519 key without kid', { ...first.jwk, kid: undefined }, /^key #0: no "kid"/],
+      ['an Ed25519 key with an empty kid', { ...first.jwk, kid: '' }, /no "kid"/],
+      ['an Ed25519 key without x', { ...first.jwk, x: undefined }, /^key "key-2026": no "x"/],
+      ['an encryption key (use "enc")', { ...first.jwk, use: 'enc' }, /^key "key-2026": "use" is "enc"/],
+      ['a key for another alg', { ...first.jwk, alg: 'HS256' }, /^key "key-2026": "alg" is "HS256"/],
+      ['a key whose key_ops do not include verify', { ...first.jwk, key_ops: ['sign'] }, /^key "key-2026": "key_ops"/],
+      ['a key whose key_ops are not an array', { ...first.jwk, key_ops: 'verify' }, /^key "key-2026": "key_ops"/],
+      ['an entry that is not an object', 'key-2026', /^key #0: not an Ed25519/],
+    ])('%s', (_case, entry, reason) => {
+      const { keys, ignored } = parseJwks({ keys: [entry] }, ORIGIN);
+
+      expect(keys.size).toBe(0);
+      expect(ignored).toEqual([expect.stringMatching(reason)]);
+    });
+
+    it('while keeping the Ed25519 keys beside it', () => {
+      const { keys, ignored } = parseJwks({ keys: [rsa, first.jwk, ec] }, ORIGIN);
+
+      expect([...keys.keys()]).toEqual([first.kid]);
+      expect(ignored).toHaveLength(2);
+    });
+  });
+
+  describe('refuses, naming the origin', () => {
+    it('a key with private material, without quoting it', () => {
+      const privateJwk = { ...exportedJwk(first.privateKey, first.kid), use: 'sig', alg: 'EdDSA' };
+
+      const error = trustedKeysErrorFrom(() => parseJwks({ keys: [privateJwk] }, ORIGIN));
+
+      expect(error.message).toMatch(/^license-keys\.json: key "key-2026" contains private key material/);
+      expect(error.message).not.toContain(String(privateJwk.d));
+    });
+
+    it('the same kid twice in one file', () => {
+      const twin = { ...second.jwk, kid: first.kid };
+
+      const error = trustedKeysErrorFrom(() => parseJwks({ keys: [first.jwk, twin] }, ORIGIN));
+
+      expect(error.message).toBe('license-keys.json: kid "key-2026" appears twice');
+    });
+
+    it.each([
+      ['not base64url', 'not base64url!'],
+      ['31 bytes long', randomBytes(31).toString('base64url')],
+      ['33 bytes long', randomBytes(33).toString('base64url')],
+      ['empty', ''],
+    ])('a key whose x is %s', (_case, x) => {
+      const error = trustedKeysErrorFrom(() => parseJwks({ keys: [{ ...first.jwk, x }] }, ORIGIN));
+
+      expect(error.message).toBe('license-keys.json: key "key-2026" is not a valid Ed25519 public key');
+    });
+
+    it.each<[string, unknown]>([
+      ['an object without "keys"', {}],
+      ['an object whose "keys" is not an array', { keys: first.jwk }],
+      ['a bare array of keys', [first.jwk]],
+      ['null', null],
+      ['a string', 'keys'],
+    ])('a document that is not a JWKS: %s', (_case, document) => {
+      const error = trustedKeysErrorFrom(() => parseJwks(document, ORIGIN));
+
+      expect(error.message).toMatch(/^license-keys\.json: expected a JWKS/);
+    });
+  });
+});
+
+describe('readJwksFile', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = makeTempDir();
+  });
+  afterEach(() => {
+    removeTempDir(dir);
+  });
+
+  function fileWith(content: string | Buffer): string {
+    const path = join(dir, 'license-keys.json');
+    writeFileSync(path, content);
+    return path;
+  }
+
+  /** A valid JWKS file padded with trailing whitespace to exactly `bytes` bytes. */
+  function jwksFileOf(bytes: number): string {
+    const json = JSON.stringify(jwksOf(first));
+    return fileWith(json + ' '.repeat(bytes - Buffer.byteLength(json)));
+  }
+
+  it('reads the Ed25519 keys of a JWKS file', () => {
+    const { keys } = readJwksFile(fileWith(JSON.stringify(jwksOf(first, second))));
+
+    expect(keys.get(first.kid)?.equals(first.publicKey)).toBe(true);
+    expect(keys.get(second.kid)?.equals(second.publicKey)).toBe(true);
+  });
+
+  it('reads a file of exactly 256 KiB', () => {
+    expect(readJwksFile(jwksFileOf(MAX_JWKS_BYTES)).keys.has(first.kid)).toBe(true);
+  });
+
+  it('refuses a file larger than 256 KiB', () => {
+    const path = jwksFileOf(MAX_JWKS_BYTES + 1);
+
+    expect(trustedKeysErrorFrom(() => readJwksFile(path)).message).toBe(`${path}: larger than ${MAX_JWKS_BYTES} bytes`);
+  });
+
+  it('refuses a missing file, naming it and the reason', () => {
+    const path = join(dir, 'missing.json');
+
+    expect(trustedKeysErrorFrom(() => readJwksFile(path)).message).toBe(`${path}: cannot be read (ENOENT)`);
+  });
+
+  it('refuses a directory', () => {
+    expect(trustedKeysErrorFrom(() => readJwksFile(dir)).message).toBe(`${dir}: cannot be read (EISDIR)`);
+  });
+
+  it.each([
+    ['not JSON', '{"keys": ['],
+    ['empty', ''],
+  ])('refuses a file that is %s', (_case, content) => {
+    const path = fileWith(content);
+
+    expect(trustedKeysErrorFrom(() => readJwksFile(path)).message).toBe(`${path}: not valid JSON`);
+  });
+
+  it('refuses a JSON file that is not a JWKS, naming the file', () => {
+    const path = fileWith(JSON.stringify([first.jwk]));
+
+    expect(trustedKeysErrorFrom(() => readJwksFile(path)).message).toContain(`${path}: expected a JWKS`);
+  });
+});
+
+describe('mergeKeySets', () => {
+  it('unites key sets and their ignored entries', () => {
+    const bundled = parseJwks({ keys: [first.jwk, { kty: 'oct', kid: 'hmac-key' }] }, 'bundled');
+    const operator = parseJwks(jwksOf(second), 'operator');
+
+    const { keys, ignored } = mergeKeySets(bundled, operator);
+
+    expect([...keys.keys()]).toEqual([first.kid, second.kid]);
+    expect(ignored).toEqual([expect.stringMatching(/^key "hmac-key"/)]);
+  });
+
+  it('accepts the same kid bound to the same key in two sets', () => {
+    const { keys } = mergeKeySets(parseJwks(jwksOf(first), 'bundled'), parseJwks(jwksOf(first), 'operator'));
+
+    expect(keys.size).toBe(1);
+    expect(keys.get(first.kid)?.equals(first.publicKey)).toBe(true);
+  });
+
+  it('refuses the same kid bound to two different keys', () => {
+    const impostor = generateSigningKey(first.kid);
+
+    const error = trustedKeysErrorFrom(() => mergeKeySets(parseJwks(jwksOf(first), 'bundled'), parseJwks(jwksOf(impostor), 'operator')));
+
+    expect(error.message).toBe('kid "key-2026" names two different keys in the trusted key files');
+  });
+});

@@ -1,0 +1,87 @@
+import { describe, expect, it } from '@jest/globals';
+import { createPublicKey, verify } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { JoseLicenseVerifier } from '../../../src/adapters/jose/jose-license-verifier.js';
+import { mergeKeySets, parseJwks } from '../../../src/adapters/jose/trusted-keys.js';
+import { DAY, FixedClock } from '../../support/fixed-clock.js';
+import { generateSigningKey, jwksOf, TEST_ISSUER } from '../../support/signing-keys.js';
+import { rejectionOf } from '../../support/token-rejection.js';
+
+/** Wycheproof vectors, read in place from the shared fixtures (see their README); never copied here. */
+const fixture = <T>(name: string): T =>
+  JSON.parse(readFileSync(new URL(`../../../../shared/fixtures/wycheproof/${name}`, import.meta.url), 'utf8')) as T;
+
+type Result = 'valid' | 'invalid';
+
+interface JwsTestFile {
+  readonly numberOfTests: number;
+  readonly testGroups: readonly {
+    readonly public?: { readonly kid: string };
+    readonly private?: { readonly kid: string };
+    readonly tests: readonly { readonly tcId: number; readonly comment: string; readonly jws: string; readonly result: Result }[];
+  }[];
+}
+
+interface EddsaTestFile {
+  readonly numberOfTests: number;
+  readonly testGroups: readonly {
+    readonly publicKeyDer: string;
+    readonly tests: readonly { readonly tcId: number; readonly msg: string; readonly sig: string; readonly result: Result }[];
+  }[];
+}
+
+describe('Wycheproof JSON Web Signature vectors', () => {
+  const jwsFile = fixture<JwsTestFile>('json_web_signature_test.json');
+  const cases = jwsFile.testGroups.flatMap((group) => {
+    const groupKey = group.public ?? group.private;
+    if (groupKey === undefined) throw new Error('fixture: a test group without a key');
+    return group.tests.map((test) => ({ ...test, groupKey }));
+  });
+  const rejected = new Set<number>();
+
+  it('holds 401 tokens', () => {
+    expect(jwsFile.numberOfTests).toBe(401);
+    expect(cases).toHaveLength(401);
+  });
+
+  it.each(cases)('tcId $tcId ($result, $comment) is rejected, even with an Ed25519 key trusted under its kid', async ({ tcId, jws, groupKey }) => {
+    const foreign = parseJwks({ keys: [groupKey] }, 'wycheproof');
+    expect(foreign.keys.size).toBe(0);
+    expect(foreign.ignored).toHaveLength(1);
+    const sameKid = parseJwks(jwksOf(generateSigningKey(groupKey.kid)), 'test');
+    const verifier = new JoseLicenseVerifier(
+      { keys: mergeKeySets(foreign, sameKid).keys, issuer: TEST_ISSUER, instanceId: 'instance-0001', gracePeriodMs: 14 * DAY },
+      new FixedClock(),
+    );
+
+    await rejectionOf(verifier, jws);
+    rejected.add(tcId);
+  });
+
+  it('rejected every one of the 401 tokens', () => {
+    expect(rejected.size).toBe(401);
+  });
+});
+
+describe('Wycheproof Ed25519 vectors, for the primitive EdDSA tokens rely on', () => {
+  const eddsaFile = fixture<EddsaTestFile>('ed25519_test.json');
+  const cases = eddsaFile.testGroups.flatMap((group) => {
+    const publicKey = createPublicKey({ key: Buffer.from(group.publicKeyDer, 'hex'), format: 'der', type: 'spki' });
+    return group.tests.map((test) => ({ ...test, publicKey }));
+  });
+
+  it('holds every vector', () => {
+    expect(cases).toHaveLength(eddsaFile.numberOfTests);
+  });
+
+  it.each(cases)('tcId $tcId is $result', ({ msg, sig, result, publicKey }) => {
+    let verified: boolean;
+    try {
+      verified = verify(null, Buffer.from(msg, 'hex'), publicKey, Buffer.from(sig, 'hex'));
+    } catch {
+      verified = false;
+    }
+
+    expect(verified).toBe(result === 'valid');
+  });
+});

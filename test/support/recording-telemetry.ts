@@ -1,0 +1,14 @@
+import type { LicenseTelemetry } from '../../src/ports/license-telemetry.port.js';
+
+export class RecordingTelemetry implements LicenseTelemetry {
+  readonly refreshes: { outcome: 'refreshed' | 'failed'; reason: string | null }[] = [];
+  readonly denials: { kind: 'quota' | 'feature'; name: string }[] = [];
+
+  refreshFinished(event: { outcome: 'refreshed' | 'failed'; reason: string | null }): void {
+    this.refreshes.push(event);
+  }
+
+  enforcementDenied(event: { kind: 'quota' | 'feature'; name: string }): void {
+    this.denials.push(event);
+  }
+}

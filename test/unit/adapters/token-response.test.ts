@@ -1,0 +1,175 @@
+import { describe, expect, it } from '@jest/globals';
+import { backendReason, parseIssuedToken, parseRetryAfter, quoteBackendText } from '../../../src/adapters/http/token-response.js';
+import { BackendError } from '../../../src/domain/model/errors.js';
+import { MINUTE, SECOND } from '../../support/fixed-clock.js';
+
+const JWT = 'eyJhbGciOiJFZERTQSJ9.eyJ0aWVyIjoicHJvIn0.c2lnbmF0dXJl';
+const NOW = new Date('2026-06-01T00:00:00Z');
+
+function parseFailure(body: string): BackendError {
+  try {
+    parseIssuedToken(body);
+  } catch (error) {
+    if (error instanceof BackendError) return error;
+    throw error;
+  }
+  throw new Error(`expected ${JSON.stringify(body)} to be refused`);
+}
+
+describe('quoteBackendText', () => {
+  it('returns a plain string unchanged', () => {
+    expect(quoteBackendText('Your trial ends in 5 days')).toBe('Your trial ends in 5 days');
+  });
+
+  it.each([null, undefined, 42, true, { message: 'x' }, ['x']])('is null for the non-string %p', (value) => {
+    expect(quoteBackendText(value)).toBeNull();
+  });
+
+  it.each(['', '   ', '\n\t', '\u0000\u001b'])('is null for text with nothing printable (%j)', (value) => {
+    expect(quoteBackendText(value)).toBeNull();
+  });
+
+  it('replaces each run of C0, DEL and C1 control characters with one space and trims the ends', () => {
+    expect(quoteBackendText('\n first\r\nsecond\u007fthird\u0085\u009bfourth\t ')).toBe('first second third fourth');
+  });
+
+  it('keeps printable non-ASCII text', () => {
+    expect(quoteBackendText('Lizenz läuft ab — 5 Tage')).toBe('Lizenz läuft ab — 5 Tage');
+  });
+
+  it('keeps 300 characters as they are and cuts longer text to 300 plus an ellipsis', () => {
+    expect(quoteBackendText('a'.repeat(300))).toBe('a'.repeat(300));
+    expect(quoteBackendText('b'.repeat(301))).toBe(`${'b'.repeat(300)}…`);
+  });
+
+  it('replaces line separators and bidi overrides, which could forge or reorder a log line', () => {
+    expect(quoteBackendText('ok\u2028fake entry\u202eesrever\u2066x')).toBe('ok fake entry esrever x');
+  });
+
+  it('cuts on code points, never inside a surrogate pair', () => {
+    expect(quoteBackendText('😀'.repeat(301))).toBe(`${'😀'.repeat(300)}…`);
+  });
+
+  it('cuts after removing control characters', () => {
+    expect(quoteBackendText(`\n\n${'c'.repeat(300)}`)).toBe('c'.repeat(300));
+  });
+});
+
+describe('parseIssuedToken', () => {
+  it('reads jwt, expires_in and message', () => {
+    expect(parseIssuedToken(JSON.stringify({ jwt: JWT, expires_in: 86_400, message: 'Renewed' }))).toEqual({
+      jwt: JWT,
+      expiresInSeconds: 86_400,
+      message: 'Renewed',
+    });
+  });
+
+  it.each([
+    ['absent', {}],
+    ['null', { expires_in: null, message: null }],
+  ])('gives null for expires_in and message when they are %s', (_case, fields) => {
+    expect(parseIssuedToken(JSON.stringify({ jwt: JWT, ...fields }))).toEqual({ jwt: JWT, expiresInSeconds: null, message: null });
+  });
+
+  it('accepts expires_in 0', () => {
+    expect(parseIssuedToken(JSON.stringify({ jwt: JWT, expires_in: 0 })).expiresInSeconds).toBe(0);
+  });
+
+  it('quotes the message for the log', () => {
+    expect(parseIssuedToken(JSON.stringify({ jwt: JWT, message: 'line one\nline two' })).message).toBe('line one line two');
+    expect(parseIssuedToken(JSON.stringify({ jwt: JWT, message: '  ' })).message).toBeNull();
+  });
+
+  it.each([
+    ['malformed JSON', '{"jwt": "eyJ', 'the body is not a JSON object'],
+    ['an empty body', '', 'the body is not a JSON object'],
+    ['a JSON array', JSON.stringify([{ jwt: JWT }]), 'the body is not a JSON object'],
+    ['JSON null', 'null', 'the body is not a JSON object'],
+    ['a JSON string', JSON.stringify(JWT), 'the body is not a JSON object'],
+    ['a missing jwt', JSON.stringify({ expires_in: 86_400 }), '"jwt" is missing or not a non-empty string'],
+    ['a null jwt', JSON.stringify({ jwt: null }), '"jwt" is missing or not a non-empty string'],
+    ['a numeric jwt', JSON.stringify({ jwt: 42 }), '"jwt" is missing or not a non-empty string'],
+    ['an empty jwt', JSON.stringify({ jwt: '' }), '"jwt" is missing or not a non-empty string'],
+    ['a string expires_in', JSON.stringify({ jwt: JWT, expires_in: '86400' }), '"expires_in" is not a non-negative number'],
+    ['a negative expires_in', JSON.stringify({ jwt: JWT, expires_in: -1 }), '"expires_in" is not a non-negative number'],
+    ['a numeric message', JSON.stringify({ jwt: JWT, message: 7 }), '"message" is not a string'],
+    ['an object message', JSON.stringify({ jwt: JWT, message: { text: 'hi' } }), '"message" is not a string'],
+  ])('refuses %s as BACKEND.MALFORMED_RESPONSE with a clear message', (_case, body, reason) => {
+    const error = parseFailure(body);
+
+    expect(error.code).toBe('BACKEND.MALFORMED_RESPONSE');
+    expect(error.message).toBe(`license backend sent a malformed answer: ${reason}`);
+    expect(error.status).toBe(200);
+  });
+
+  it('never quotes the body in its error, which could hold a token', () => {
+    expect(parseFailure(JSON.stringify({ jwt: 42, secret: JWT })).message).not.toContain(JWT);
+  });
+});
+
+describe('backendReason', () => {
+  it('is the message of an error body', () => {
+    expect(backendReason(JSON.stringify({ error: 'api_key_revoked', message: 'Key revoked by admin' }))).toBe('Key revoked by admin');
+  });
+
+  it.each([
+    ['absent', {}],
+    ['null', { message: null }],
+    ['blank', { message: ' \n ' }],
+    ['not a string', { message: 17 }],
+  ])('falls back to the error code when the message is %s', (_case, fields) => {
+    expect(backendReason(JSON.stringify({ error: 'api_key_revoked', ...fields }))).toBe('api_key_revoked');
+  });
+
+  it('quotes what it returns', () => {
+    expect(backendReason(JSON.stringify({ message: 'bad\r\nkey' }))).toBe('bad key');
+  });
+
+  it.each([
+    ['not JSON', 'Unauthorized'],
+    ['empty', ''],
+    ['a JSON array', JSON.stringify([{ message: 'x' }])],
+    ['JSON without message or error', JSON.stringify({ detail: 'x' })],
+    ['JSON with non-string message and error', JSON.stringify({ message: 1, error: { code: 2 } })],
+  ])('is null when the body is %s', (_case, body) => {
+    expect(backendReason(body)).toBeNull();
+  });
+});
+
+describe('parseRetryAfter', () => {
+  it('is null without the header', () => {
+    expect(parseRetryAfter(null, NOW)).toBeNull();
+  });
+
+  it.each([
+    ['120', 2 * MINUTE],
+    ['0', 0],
+    [' 30 ', 30 * SECOND],
+  ])('reads delta-seconds %j', (header, expected) => {
+    expect(parseRetryAfter(header, NOW)).toBe(expected);
+  });
+
+  it.each([
+    ['IMF-fixdate', 'Mon, 01 Jun 2026 00:02:00 GMT'],
+    ['obsolete RFC 850 date', 'Monday, 01-Jun-26 00:02:00 GMT'],
+    ['obsolete asctime date, which is GMT without saying so', 'Mon Jun  1 00:02:00 2026'],
+  ])('reads an HTTP date (%s) as the time left until then', (_case, header) => {
+    expect(parseRetryAfter(header, NOW)).toBe(2 * MINUTE);
+  });
+
+  it('measures from the given time, not from the system clock', () => {
+    expect(parseRetryAfter('Mon, 01 Jun 2026 00:02:00 GMT', new Date('2026-06-01T00:01:00Z'))).toBe(MINUTE);
+  });
+
+  it('clamps an absurd delta to one day so timer arithmetic cannot overflow', () => {
+    expect(parseRetryAfter('99999999999999999999', NOW)).toBe(86_400 * SECOND);
+  });
+
+  it('gives 0 for a date already past', () => {
+    expect(parseRetryAfter('Sun, 31 May 2026 23:00:00 GMT', NOW)).toBe(0);
+  });
+
+  it.each(['', 'soon', '-5', '+5', '1.5', '12abc', 'Mon, 99 Foo 2026 25:61:00 GMT'])('is null for the unreadable %j', (header) => {
+    expect(parseRetryAfter(header, NOW)).toBeNull();
+  });
+});

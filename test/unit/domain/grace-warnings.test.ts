@@ -1,0 +1,44 @@
+import { describe, expect, it } from '@jest/globals';
+import { GraceWarnings } from '../../../src/domain/expiry/grace-warnings.js';
+import { COMMUNITY_LICENSE, type License } from '../../../src/domain/model/license.js';
+import { DAY, FixedClock, HOUR, MINUTE } from '../../support/fixed-clock.js';
+import { RecordingLogger } from '../../support/recording-logger.js';
+
+const GRACE = 14 * DAY;
+
+function setUp() {
+  const clock = new FixedClock('2026-06-01T00:00:00Z');
+  const logger = new RecordingLogger();
+  const license: License = { ...COMMUNITY_LICENSE, tier: 'pro', source: 'api_key', expiresAt: new Date('2026-05-31T00:00:00Z') };
+  return { clock, logger, license, warnings: new GraceWarnings(clock, logger, GRACE) };
+}
+
+describe('GraceWarnings', () => {
+  it('warns at most once an hour while the grace status stays the same', () => {
+    const { clock, logger, license, warnings } = setUp();
+    for (let i = 0; i < 1000; i += 1) warnings.check(license);
+    clock.advance(59 * MINUTE);
+    warnings.check(license);
+    expect(logger.at('warn')).toHaveLength(1);
+    clock.advance(MINUTE);
+    warnings.check(license);
+    expect(logger.at('warn')).toHaveLength(2);
+  });
+
+  it('warns again at once when early grace turns into mid grace', () => {
+    const { clock, logger, license, warnings } = setUp();
+    expect(warnings.check(license)).toBe('early_grace');
+    clock.advance(7 * DAY);
+    expect(warnings.check(license)).toBe('mid_grace');
+    expect(logger.at('warn')).toEqual([expect.stringContaining('early grace'), expect.stringContaining('mid grace')]);
+  });
+
+  it('is silent for a valid license and for Community', () => {
+    const { clock, logger, license, warnings } = setUp();
+    clock.set('2026-05-30T00:00:00Z');
+    expect(warnings.check(license)).toBe('valid');
+    expect(warnings.check(COMMUNITY_LICENSE)).toBe('valid');
+    clock.advance(HOUR);
+    expect(logger.entries).toEqual([]);
+  });
+});

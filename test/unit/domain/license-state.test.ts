@@ -1,0 +1,59 @@
+import { describe, expect, it } from '@jest/globals';
+import { COMMUNITY_LICENSE, licenseFromToken, type License } from '../../../src/domain/model/license.js';
+import { LicenseState } from '../../../src/domain/model/license-state.js';
+import type { Tier } from '../../../src/domain/model/tier.js';
+import { aLicenseClaims } from '../../support/license-claims.builder.js';
+
+const now = new Date('2026-06-01T00:00:00Z');
+const paid = (tier: Tier): License =>
+  licenseFromToken(
+    { jwt: 'x', claims: aLicenseClaims(now, { tier }), info: { kid: 'k', jti: null, issuedAt: now, expiresAt: now, fingerprint: 'f' } },
+    'api_key',
+  );
+
+describe('LicenseState', () => {
+  it('starts as Community, not degraded', () => {
+    const state = new LicenseState(now);
+    expect(state.current()).toMatchObject({ license: COMMUNITY_LICENSE, degraded: false, resolution: [] });
+  });
+
+  it('replaces the snapshot as a whole, leaving earlier snapshots untouched', () => {
+    const state = new LicenseState(now);
+    const before = state.current();
+    const { after } = state.install(paid('pro'), [], now);
+    expect(state.current()).toBe(after);
+    expect(before.license.tier).toBe('community');
+    expect(Object.isFrozen(after)).toBe(true);
+  });
+
+  it.each([
+    [['pro'], 'License upgraded from Community to Pro'],
+    [['enterprise', 'pro'], 'License downgraded from Enterprise to Pro'],
+    [['pro', 'community'], 'License downgraded from Pro to Community'],
+    [['pro', 'community', 'enterprise'], 'License restored to Enterprise'],
+    [['pro', 'pro'], null],
+  ])('after %j the last change says %j', (tiers, message) => {
+    const state = new LicenseState(now);
+    const changes = (tiers as (Tier | 'community')[]).map((tier) =>
+      state.install(tier === 'community' ? COMMUNITY_LICENSE : paid(tier), [], now),
+    );
+    expect(changes.at(-1)?.message).toBe(message);
+  });
+
+  it('is degraded only after a paid license fell back to Community, until an issued license returns', () => {
+    const state = new LicenseState(now);
+    expect(state.install(COMMUNITY_LICENSE, [], now).after.degraded).toBe(false); // cold start in Community
+    state.install(paid('pro'), [], now);
+    expect(state.install(COMMUNITY_LICENSE, [], now).after.degraded).toBe(true);
+    expect(state.install(COMMUNITY_LICENSE, [], now).after.degraded).toBe(true); // still lost
+    expect(state.install(paid('pro'), [], now).after.degraded).toBe(false);
+  });
+
+  it('a community-tier token issued by the backend is a downgrade, not a degradation', () => {
+    const state = new LicenseState(now);
+    state.install(paid('pro'), [], now);
+    const change = state.install(paid('community'), [], now);
+    expect(change.after.degraded).toBe(false);
+    expect(change.message).toBe('License downgraded from Pro to Community');
+  });
+});
