@@ -12,6 +12,9 @@ export interface LicenseMetricsSource {
 }
 
 /**
+ * The expiry gauges carry a `tier` label because prom-client always exports an unlabelled gauge
+ * (0 after a reset): without the label, Community would look like a license expiring right now.
+ *
  * Prometheus metrics with prom-client, in a registry of this agent's own. Values derived from the
  * license in force are computed at scrape time; events are counted as they happen.
  */
@@ -39,21 +42,23 @@ export class PrometheusLicenseMetrics implements LicenseTelemetry {
     new Gauge({
       name: 'softclient4es_license_expiry_seconds',
       help: 'Seconds until the license in force expires (negative once expired); absent for Community.',
+      labelNames: ['tier'],
       registers,
       collect() {
-        const { expiresAt } = source.current().license;
+        const { expiresAt, tier } = source.current().license;
         this.reset();
-        if (expiresAt !== null) this.set(secondsFromNow(expiresAt));
+        if (expiresAt !== null) this.set({ tier }, secondsFromNow(expiresAt));
       },
     });
     new Gauge({
       name: 'softclient4es_license_grace_end_seconds',
       help: 'Seconds until the end of the grace period of the license in force; absent for Community.',
+      labelNames: ['tier'],
       registers,
       collect() {
-        const { expiresAt } = source.current().license;
+        const { expiresAt, tier } = source.current().license;
         this.reset();
-        if (expiresAt !== null) this.set(secondsFromNow(new Date(expiresAt.getTime() + source.gracePeriodMs)));
+        if (expiresAt !== null) this.set({ tier }, secondsFromNow(new Date(expiresAt.getTime() + source.gracePeriodMs)));
       },
     });
     new Gauge({

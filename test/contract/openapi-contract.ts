@@ -1,0 +1,107 @@
+import SwaggerParser from '@apidevtools/swagger-parser';
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import ajvFormats from 'ajv-formats';
+import type { OpenAPIV3_1 } from 'openapi-types';
+import { OPENAPI_PATH } from '../../src/app/paths.js';
+
+// ajv-formats is CommonJS: imported from ESM, its plugin function is the `default` of module.exports.
+const addFormats = ajvFormats.default;
+
+/** What the contract needs to know of a response, whatever client produced it. */
+export interface ObservedResponse {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  /** The raw body text. */
+  readonly text: string;
+}
+
+type Method = 'get' | 'post';
+
+/**
+ * `openapi.yaml` as a test oracle: validates the document once, then checks observed responses
+ * against it (status documented, content type, body schema, documented headers) and records which
+ * (method, path, status) triples the suite has exercised.
+ */
+export class OpenApiContract {
+  readonly #exercised = new Set<string>();
+  readonly #validators = new Map<object, ValidateFunction>();
+  readonly #ajv = new Ajv2020({ strict: false, allErrors: true });
+
+  private constructor(readonly document: OpenAPIV3_1.Document) {
+    addFormats(this.#ajv);
+  }
+
+  /** Validates the document against the OpenAPI 3.1 schema, then dereferences it. */
+  static async load(path = OPENAPI_PATH): Promise<OpenApiContract> {
+    await SwaggerParser.validate(path);
+    return new OpenApiContract((await SwaggerParser.dereference(path)) as OpenAPIV3_1.Document);
+  }
+
+  /** Every (method, path, status) the document promises, as `GET /readyz 503`. */
+  documented(): string[] {
+    return Object.entries(this.document.paths ?? {}).flatMap(([path, item]) =>
+      (['get', 'post'] as const).flatMap((method) =>
+        Object.keys(item?.[method]?.responses ?? {}).map((status) => key(method, path, status)),
+      ),
+    );
+  }
+
+  exercised(): string[] {
+    return [...this.#exercised];
+  }
+
+  /** Throws, listing every mismatch, unless `response` is what the document says `method path` answers. */
+  check(method: Method, path: string, response: ObservedResponse): void {
+    const operation = this.document.paths?.[path]?.[method];
+    if (operation === undefined) throw new Error(`${method.toUpperCase()} ${path} is not in openapi.yaml`);
+    const documented = operation.responses?.[String(response.status)] as OpenAPIV3_1.ResponseObject | undefined;
+    if (documented === undefined) {
+      throw new Error(`${method.toUpperCase()} ${path} answered ${response.status}, which openapi.yaml does not document`);
+    }
+    const problems = [...this.#headerProblems(documented, response), ...this.#bodyProblems(documented, response)];
+    if (problems.length > 0) {
+      throw new Error(`${method.toUpperCase()} ${path} ${response.status} breaks openapi.yaml:\n- ${problems.join('\n- ')}`);
+    }
+    this.#exercised.add(key(method, path, String(response.status)));
+  }
+
+  #headerProblems(documented: OpenAPIV3_1.ResponseObject, response: ObservedResponse): string[] {
+    return Object.entries(documented.headers ?? {}).flatMap(([name, header]) => {
+      const { required, schema } = header as OpenAPIV3_1.HeaderObject;
+      const value = response.headers[name.toLowerCase()];
+      if (value === undefined) return required === true ? [`header ${name} is required but absent`] : [];
+      return this.#schemaProblems(schema as object, value, `header ${name}`);
+    });
+  }
+
+  #bodyProblems(documented: OpenAPIV3_1.ResponseObject, response: ObservedResponse): string[] {
+    const contentType = String(response.headers['content-type'] ?? '').split(';')[0]?.trim() ?? '';
+    const media = documented.content?.[contentType];
+    if (media === undefined) {
+      const expected = Object.keys(documented.content ?? {}).join(', ') || 'no body';
+      return [`content type "${contentType}" is not documented (expected ${expected})`];
+    }
+    if (media.schema === undefined) return [];
+    let body: unknown = response.text;
+    if (contentType === 'application/json') {
+      try {
+        body = JSON.parse(response.text);
+      } catch {
+        return ['the body is not JSON'];
+      }
+    }
+    return this.#schemaProblems(media.schema, body, 'body');
+  }
+
+  #schemaProblems(schema: object, value: unknown, what: string): string[] {
+    let validate = this.#validators.get(schema);
+    if (validate === undefined) {
+      validate = this.#ajv.compile(schema);
+      this.#validators.set(schema, validate);
+    }
+    if (validate(value)) return [];
+    return (validate.errors ?? []).map((error) => `${what}${error.instancePath} ${error.message ?? 'is invalid'} ${JSON.stringify(error.params)}`);
+  }
+}
+
+const key = (method: string, path: string, status: string) => `${method.toUpperCase()} ${path} ${status}`;

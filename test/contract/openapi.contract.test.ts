@@ -1,0 +1,157 @@
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import type { Express } from 'express';
+import request, { type Response } from 'supertest';
+import { createLicenseAgent } from '../../src/app/create-license-agent.js';
+import { createHostApp } from '../../src/app/host-server.js';
+import type { LicenseAgent } from '../../src/app/license-agent.js';
+import { ADMIN_TOKEN, AgentEnvironment } from '../support/agent-environment.js';
+import { issueToken, respondJson } from '../support/fake-license-backend.js';
+import { RecordingLogger } from '../support/recording-logger.js';
+import { aLicenseToken } from '../support/signing-keys.js';
+import { OpenApiContract } from './openapi-contract.js';
+
+const API_KEY = 'sk-contract-test-key';
+const DAY_SECONDS = 86_400;
+
+/**
+ * Every response below is provoked through the real example host and checked against
+ * openapi.yaml; the last test proves that every documented (route, status) was provoked.
+ */
+describe('openapi.yaml', () => {
+  let contract: OpenApiContract;
+  let env: AgentEnvironment;
+  beforeAll(async () => {
+    contract = await OpenApiContract.load();
+  });
+  beforeEach(async () => {
+    env = await AgentEnvironment.create();
+  });
+  afterEach(async () => env.dispose());
+
+  const host = async (overrides: Record<string, string> = {}): Promise<{ agent: LicenseAgent; app: Express }> => {
+    const logger = new RecordingLogger();
+    const agent = await createLicenseAgent(env.config(overrides), { logger });
+    return { agent, app: createHostApp(agent, logger) };
+  };
+  const startedHost = async (overrides: Record<string, string> = {}) => {
+    const started = await host(overrides);
+    await started.agent.start();
+    return started;
+  };
+  /** Sends the request, checks the answer against the contract and hands it back for more checks. */
+  const call = async (app: Express, method: 'get' | 'post', url: string, auth: string | null = ADMIN_TOKEN): Promise<Response> => {
+    const pending = request(app)[method](url);
+    const response = await (auth === null ? pending : pending.set('Authorization', `Bearer ${auth}`));
+    contract.check(method, url.split('?')[0] ?? url, response);
+    return response;
+  };
+
+  it('is a valid OpenAPI 3.1 document with a bearer security scheme', () => {
+    expect(contract.document.openapi).toMatch(/^3\.1\./);
+    expect(contract.document.components?.securitySchemes?.adminToken).toMatchObject({ type: 'http', scheme: 'bearer' });
+  });
+
+  it('rejects a response that breaks it (the oracle can fail)', () => {
+    const json = { 'content-type': 'application/json; charset=utf-8' };
+    expect(() => contract.check('get', '/healthz', { status: 200, headers: json, text: '{"status":"ok","extra":1}' })).toThrow(
+      /must NOT have additional properties/,
+    );
+    expect(() => contract.check('get', '/healthz', { status: 500, headers: json, text: '{}' })).toThrow(/does not document/);
+    expect(() => contract.check('post', '/admin/license/refresh', { status: 429, headers: json, text: '{"error":"x","message":"y"}' })).toThrow(
+      /Retry-After is required/,
+    );
+  });
+
+  it('health: liveness at once, readiness 503 then 200', async () => {
+    const { agent, app } = await host();
+    await call(app, 'get', '/healthz', null);
+    expect((await call(app, 'get', '/readyz', null)).status).toBe(503);
+    await agent.start();
+    expect((await call(app, 'get', '/readyz', null)).status).toBe(200);
+  });
+
+  it('metrics: Prometheus text', async () => {
+    const { app } = await startedHost();
+    expect((await call(app, 'get', '/metrics', null)).text).toContain('softclient4es_license_tier{tier="community"} 1');
+  });
+
+  it('admin: 401 without or with a wrong token, on every admin route', async () => {
+    const { app } = await startedHost({ SOFTCLIENT4ES_API_KEY: API_KEY });
+    for (const auth of [null, 'not-the-token']) {
+      expect((await call(app, 'get', '/admin/license', auth)).status).toBe(401);
+      expect((await call(app, 'get', '/admin/openapi.yaml', auth)).status).toBe(401);
+      expect((await call(app, 'post', '/admin/license/refresh', auth)).status).toBe(401);
+    }
+    expect(env.backend.requests).toHaveLength(1); // the start-up resolution only
+  });
+
+  it('admin: the document itself', async () => {
+    const { app } = await startedHost();
+    expect((await call(app, 'get', '/admin/openapi.yaml')).text).toContain('openapi: 3.1.0');
+  });
+
+  it('admin: license status for Community, for an API-key license, and after a failed fall-through', async () => {
+    const community = await startedHost();
+    expect((await call(community.app, 'get', '/admin/license')).body).toMatchObject({ tier: 'Community', token: null });
+
+    env.backend.handle(issueToken(await aLicenseToken(env.key, { tier: 'enterprise', jti: 'jti-1' })));
+    const pro = await startedHost({ SOFTCLIENT4ES_API_KEY: API_KEY });
+    expect((await call(pro.app, 'get', '/admin/license')).body).toMatchObject({ tier: 'Enterprise', source: 'api_key' });
+
+    env.backend.handle(respondJson(401, { error: 'invalid_api_key', message: 'unknown key' }));
+    const fallen = await startedHost({ SOFTCLIENT4ES_API_KEY: API_KEY });
+    const { body } = await call(fallen.app, 'get', '/admin/license');
+    expect(body.resolution).toEqual(
+      expect.arrayContaining([expect.objectContaining({ source: 'api_key', outcome: 'failed', code: 'BACKEND.REJECTED' })]),
+    );
+    expect(body.source).toBe('cache');
+  });
+
+  it('admin: refresh answers 200, 429 with Retry-After, then 502 when the backend fails', async () => {
+    env.backend.handle(respondJson(503, { error: 'maintenance' }));
+    const { app } = await startedHost({ SOFTCLIENT4ES_API_KEY: API_KEY, SOFTCLIENT4ES_ADMIN_REFRESH_MIN_INTERVAL: '1h' });
+
+    env.backend.handle(issueToken(await aLicenseToken(env.key, { tier: 'pro' })));
+    expect((await call(app, 'post', '/admin/license/refresh')).body).toMatchObject({ status: 'refreshed', previous_tier: 'Community', new_tier: 'Pro' });
+    const tooSoon = await call(app, 'post', '/admin/license/refresh');
+    expect(tooSoon.status).toBe(429);
+
+    env.backend.handle(respondJson(500, { error: 'boom' }));
+    const other = await startedHost({ SOFTCLIENT4ES_API_KEY: API_KEY, SOFTCLIENT4ES_ADMIN_REFRESH_MIN_INTERVAL: '0s' });
+    const failed = await call(other.app, 'post', '/admin/license/refresh');
+    expect(failed.status).toBe(502);
+    expect(failed.body).toMatchObject({ status: 'failed', new_tier: 'Pro' }); // the cached Pro license stays in force
+  });
+
+  it('admin: refresh answers 409 without an API key', async () => {
+    const { app } = await startedHost();
+    expect((await call(app, 'post', '/admin/license/refresh')).status).toBe(409);
+  });
+
+  it('demo: 200 when allowed, 400 for a bad count, 402 over a quota', async () => {
+    const { app } = await startedHost();
+    expect((await call(app, 'get', '/demo/query?rows=10&joins=1&clusters=1', null)).body).toEqual({ ok: true, tier: 'Community' });
+    expect((await call(app, 'get', '/demo/query?rows=ten', null)).status).toBe(400);
+    expect((await call(app, 'get', '/demo/query?joins=99', null)).body).toMatchObject({ error: 'quota_exceeded', quota: 'max_joins' });
+  });
+
+  it('demo: 429 with Retry-After when no concurrent query is allowed', async () => {
+    env.backend.handle(issueToken(await aLicenseToken(env.key, { tier: 'pro', quotas: { max_concurrent_queries: 0 } })));
+    const { app } = await startedHost({ SOFTCLIENT4ES_API_KEY: API_KEY });
+    expect((await call(app, 'get', '/demo/query', null)).body).toMatchObject({ quota: 'max_concurrent_queries', limit: 0 });
+  });
+
+  it('demo and admin: the Warning header in mid grace', async () => {
+    const expiredTenDaysAgo = Math.floor(Date.now() / 1000) - 10 * DAY_SECONDS;
+    const jwt = await aLicenseToken(env.key, { tier: 'pro', issuedAt: expiredTenDaysAgo - 30 * DAY_SECONDS, expiresAt: expiredTenDaysAgo });
+    const { app } = await startedHost({ SOFTCLIENT4ES_LICENSE_KEY: jwt });
+    const demo = await call(app, 'get', '/demo/query', null);
+    expect(demo.headers.warning).toMatch(/^299 - "License expired on /);
+    expect((await call(app, 'get', '/admin/license')).body.grace).toMatchObject({ status: 'mid', days_expired: 10 });
+  });
+
+  // Must stay last: it reads what the tests above exercised.
+  it('has every documented route and status provoked by this suite', () => {
+    expect(contract.exercised().sort()).toEqual(contract.documented().sort());
+  });
+});

@@ -1,0 +1,85 @@
+import { describe, expect, it } from '@jest/globals';
+import { PrometheusLicenseMetrics } from '../../../src/adapters/prometheus/prometheus-license-metrics.js';
+import { COMMUNITY_LICENSE, licenseFromToken } from '../../../src/domain/model/license.js';
+import { LicenseState } from '../../../src/domain/model/license-state.js';
+import { DAY, FixedClock, HOUR } from '../../support/fixed-clock.js';
+import { aLicenseClaims } from '../../support/license-claims.builder.js';
+
+const GRACE = 14 * DAY;
+
+function setUp(apiKeyConfigured = true) {
+  const clock = new FixedClock();
+  const state = new LicenseState(clock.now());
+  const metrics = new PrometheusLicenseMetrics({ current: () => state.current(), clock, gracePeriodMs: GRACE, apiKeyConfigured }, { processMetrics: false });
+  const installPro = (expiresInMs: number) => {
+    const claims = aLicenseClaims(clock.now(), { tier: 'pro', expiresAt: new Date(clock.now().getTime() + expiresInMs) });
+    const token = { jwt: 'x', claims, info: { kid: 'k', jti: null, issuedAt: claims.issuedAt, expiresAt: claims.expiresAt, fingerprint: 'f' } };
+    state.install(licenseFromToken(token, 'api_key'), [], clock.now());
+  };
+  /** The value of one sample line, e.g. `softclient4es_license_tier{tier="pro"}`; undefined when absent. */
+  const sample = async (series: string) => {
+    const line = (await metrics.render()).split('\n').find((candidate) => candidate.startsWith(`${series} `));
+    return line === undefined ? undefined : Number(line.slice(series.length + 1));
+  };
+  return { clock, state, metrics, installPro, sample };
+}
+
+describe('PrometheusLicenseMetrics', () => {
+  it('exports the tier in force as a one-hot gauge, read at scrape time', async () => {
+    const { installPro, sample } = setUp();
+    expect(await sample('softclient4es_license_tier{tier="community"}')).toBe(1);
+    installPro(30 * DAY);
+    expect(await sample('softclient4es_license_tier{tier="community"}')).toBe(0);
+    expect(await sample('softclient4es_license_tier{tier="pro"}')).toBe(1);
+    expect(await sample('softclient4es_license_tier{tier="enterprise"}')).toBe(0);
+  });
+
+  it('exports seconds until expiry and until the end of grace, negative once past, absent for Community', async () => {
+    const { clock, state, metrics, installPro, sample } = setUp();
+    expect(await metrics.render()).not.toMatch(/^softclient4es_license_(expiry|grace_end)_seconds/m);
+    installPro(10 * DAY);
+    expect(await sample('softclient4es_license_expiry_seconds{tier="pro"}')).toBe(10 * 86_400);
+    expect(await sample('softclient4es_license_grace_end_seconds{tier="pro"}')).toBe(24 * 86_400);
+    clock.advance(11 * DAY);
+    expect(await sample('softclient4es_license_expiry_seconds{tier="pro"}')).toBe(-86_400);
+    state.install(COMMUNITY_LICENSE, [], clock.now());
+    expect(await metrics.render()).not.toMatch(/^softclient4es_license_(expiry|grace_end)_seconds/m);
+  });
+
+  it('exports degradation and whether an API key is configured', async () => {
+    const { state, clock, installPro, sample } = setUp(false);
+    expect(await sample('softclient4es_license_api_key_configured')).toBe(0);
+    installPro(DAY);
+    state.install(COMMUNITY_LICENSE, [], clock.now());
+    expect(await sample('softclient4es_license_degraded')).toBe(1);
+  });
+
+  it('counts refresh attempts by outcome and reason and stamps the last success', async () => {
+    const { clock, metrics, sample } = setUp();
+    expect(await sample('softclient4es_license_last_successful_refresh_timestamp_seconds')).toBe(0);
+    metrics.refreshFinished({ outcome: 'failed', reason: 'BACKEND.UNREACHABLE' });
+    metrics.refreshFinished({ outcome: 'failed', reason: 'BACKEND.UNREACHABLE' });
+    clock.advance(HOUR);
+    metrics.refreshFinished({ outcome: 'refreshed', reason: null });
+    expect(await sample('softclient4es_license_refresh_attempts_total{outcome="failed",reason="BACKEND.UNREACHABLE"}')).toBe(2);
+    expect(await sample('softclient4es_license_refresh_attempts_total{outcome="refreshed",reason="none"}')).toBe(1);
+    expect(await sample('softclient4es_license_last_successful_refresh_timestamp_seconds')).toBe(clock.now().getTime() / 1000);
+  });
+
+  it('counts enforcement denials by kind and name', async () => {
+    const { metrics, sample } = setUp();
+    metrics.enforcementDenied({ kind: 'quota', name: 'max_joins' });
+    metrics.enforcementDenied({ kind: 'feature', name: 'federation' });
+    metrics.enforcementDenied({ kind: 'quota', name: 'max_joins' });
+    expect(await sample('softclient4es_license_enforcement_denials_total{kind="quota",name="max_joins"}')).toBe(2);
+    expect(await sample('softclient4es_license_enforcement_denials_total{kind="feature",name="federation"}')).toBe(1);
+  });
+
+  it('adds the default process metrics unless told not to', async () => {
+    const clock = new FixedClock();
+    const state = new LicenseState(clock.now());
+    const source = { current: () => state.current(), clock, gracePeriodMs: GRACE, apiKeyConfigured: false };
+    expect(await new PrometheusLicenseMetrics(source).render()).toMatch(/^process_cpu_user_seconds_total /m);
+    expect(await new PrometheusLicenseMetrics(source, { processMetrics: false }).render()).not.toContain('process_cpu');
+  });
+});
