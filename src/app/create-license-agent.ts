@@ -98,6 +98,9 @@ export async function createLicenseAgent(config: AgentConfig, options: LicenseAg
     upgradeUrl: options.upgradeUrl ?? DEFAULT_UPGRADE_URL,
   });
 
+  const adminToken = await get<string | null>(TYPES.AdminToken);
+  if (adminToken !== null && logger instanceof PinoLogger) logger.addSecret(adminToken);
+
   return new LicenseAgent({
     config,
     logger,
@@ -110,6 +113,6 @@ export async function createLicenseAgent(config: AgentConfig, options: LicenseAg
     enforcement,
     metrics: await get<MetricsExposition>(TYPES.Metrics),
     instanceId: await get<string>(TYPES.InstanceId),
-    adminToken: await get<string | null>(TYPES.AdminToken),
+    adminToken,
   });
 }

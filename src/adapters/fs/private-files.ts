@@ -17,11 +17,34 @@ export class PrivateFileError extends Error {
   }
 }
 
-/** Creates `dir` (and parents) readable by the owner only; leaves an existing directory's mode alone. */
+/**
+ * Creates `dir` (and parents) readable by the owner only. An existing directory of ours that others
+ * can enter is tightened to 0700; one owned by another user is left alone (we could not chmod it).
+ */
 export async function ensurePrivateDirectory(dir: string): Promise<void> {
   await fs.mkdir(dir, { recursive: true, mode: 0o700 });
   const stats = await fs.stat(dir);
   if (!stats.isDirectory()) throw new Error(`${dir} is not a directory`);
+  if ((stats.mode & 0o077) !== 0 && stats.uid === process.getuid?.()) await fs.chmod(dir, 0o700);
+}
+
+/** Makes an existing regular file owner-only (never following a link); false when there is none. */
+export async function restrictToOwner(path: string): Promise<boolean> {
+  let handle: fs.FileHandle;
+  try {
+    handle = await fs.open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT' || errorCode(error) === 'ELOOP') return false;
+    throw error;
+  }
+  try {
+    const stats = await handle.stat();
+    if (!stats.isFile()) return false;
+    if ((stats.mode & 0o077) !== 0) await handle.chmod(0o600);
+    return true;
+  } finally {
+    await handle.close();
+  }
 }
 
 /**

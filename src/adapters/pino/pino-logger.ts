@@ -15,27 +15,38 @@ const JWT_PATTERN = /eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*/g;
 const SHORTEST_SCRUBBED_SECRET = 4;
 
 /**
- * The last line of defence for secrets: every finished line is scrubbed of the configured
- * secrets (raw and JSON-escaped) and of anything shaped like a JWT, whatever path produced it
- * (messages, fields, error causes, stacks). Lines are rare (never per request), so this is cheap.
+ * The last line of defence for secrets: every finished line is scrubbed of the known secrets (raw
+ * and JSON-escaped) and of anything shaped like a JWT, whatever path produced it (messages, fields,
+ * error causes, stacks). Lines are rare (never per request), so this is cheap.
  */
-export function secretScrubber(secrets: readonly string[]): (line: string) => string {
-  const needles = [...new Set(secrets.filter((secret) => secret.length >= SHORTEST_SCRUBBED_SECRET))]
-    .flatMap((secret) => [secret, JSON.stringify(secret).slice(1, -1)])
-    .sort((a, b) => b.length - a.length);
-  return (line) => {
+class SecretScrubber {
+  #needles: string[] = [];
+
+  constructor(secrets: readonly string[]) {
+    secrets.forEach((secret) => this.add(secret));
+  }
+
+  add(secret: string): void {
+    if (secret.length < SHORTEST_SCRUBBED_SECRET) return;
+    const forms = [secret, JSON.stringify(secret).slice(1, -1)];
+    this.#needles = [...new Set([...this.#needles, ...forms])].sort((a, b) => b.length - a.length);
+  }
+
+  scrub(line: string): string {
     let scrubbed = line.replace(JWT_PATTERN, REDACTED);
-    for (const needle of needles) scrubbed = scrubbed.replaceAll(needle, REDACTED);
+    for (const needle of this.#needles) scrubbed = scrubbed.replaceAll(needle, REDACTED);
     return scrubbed;
-  };
+  }
 }
 
 /** JSON lines through pino; field names that usually hold secrets are redacted as well. */
 export class PinoLogger implements Logger {
   readonly pino: Pino;
+  readonly #scrubber: SecretScrubber;
 
   constructor(options: PinoLoggerOptions) {
-    const scrub = secretScrubber(options.secrets);
+    const scrubber = new SecretScrubber(options.secrets);
+    this.#scrubber = scrubber;
     const destination = options.destination ?? pino.destination({ dest: 1, sync: true });
     this.pino = pino(
       {
@@ -47,8 +58,13 @@ export class PinoLogger implements Logger {
           censor: REDACTED,
         },
       },
-      { write: (line: string) => destination.write(scrub(line)) },
+      { write: (line: string) => destination.write(scrubber.scrub(line)) },
     );
+  }
+
+  /** Adds a secret learnt after start-up (a generated admin token) to those never printed. */
+  addSecret(secret: string): void {
+    this.#scrubber.add(secret);
   }
 
   debug(message: string, fields?: LogFields): void {

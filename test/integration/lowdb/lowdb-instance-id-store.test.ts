@@ -1,0 +1,125 @@
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { INSTANCE_ID_FILE, LowdbInstanceIdStore } from '../../../src/adapters/lowdb/lowdb-instance-id-store.js';
+import { entriesOf, permissionsOf, withUmask } from '../../support/file-system.js';
+import { RecordingLogger } from '../../support/recording-logger.js';
+import { makeTempDir, removeTempDir } from '../../support/temp-dir.js';
+
+const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+const KNOWN_ID = '0b9e6a52-3f1d-4c7a-8e2b-5d4c3b2a1f00';
+
+let root: string;
+let cacheDir: string;
+let logger: RecordingLogger;
+
+beforeEach(() => {
+  root = makeTempDir('lowdb-instance-id-');
+  cacheDir = join(root, 'cache');
+  logger = new RecordingLogger();
+});
+
+afterEach(() => {
+  removeTempDir(root);
+});
+
+const instanceFile = () => join(cacheDir, INSTANCE_ID_FILE);
+const newStore = () => new LowdbInstanceIdStore(cacheDir, logger);
+
+function plantInstanceFile(content: string): void {
+  mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
+  writeFileSync(instanceFile(), content);
+}
+
+describe('LowdbInstanceIdStore', () => {
+  it('creates a random UUID on first use and stores it in <cache dir>/instance.json', async () => {
+    const id = await newStore().load();
+
+    expect(id).toMatch(UUID_V4);
+    const stored = JSON.parse(readFileSync(instanceFile(), 'utf8'));
+    expect(stored).toEqual({ instance_id: id, created_at: expect.any(String) });
+    expect(Number.isNaN(Date.parse(stored.created_at))).toBe(false);
+    expect(logger.entries).toEqual([]);
+  });
+
+  it('creates the cache directory 0700 and instance.json 0600, even with umask 0, leaving no temporary file', async () => {
+    await withUmask(() => newStore().load());
+
+    expect(permissionsOf(cacheDir)).toBe(0o700);
+    expect(permissionsOf(instanceFile())).toBe(0o600);
+    expect(entriesOf(cacheDir)).toEqual([INSTANCE_ID_FILE]);
+  });
+
+  it('returns the same id on every later load, from this store or a new one, and never rewrites the file', async () => {
+    const first = await newStore().load();
+    const stored = readFileSync(instanceFile(), 'utf8');
+
+    const again = await newStore().load();
+    const store = newStore();
+    const twice = [await store.load(), await store.load()];
+
+    expect(again).toBe(first);
+    expect(twice).toEqual([first, first]);
+    expect(readFileSync(instanceFile(), 'utf8')).toBe(stored);
+  });
+
+  it('gives processes starting together one id', async () => {
+    const ids = await Promise.all(Array.from({ length: 6 }, () => newStore().load()));
+
+    expect(new Set(ids).size).toBe(1);
+    expect(JSON.parse(readFileSync(instanceFile(), 'utf8')).instance_id).toBe(ids[0]);
+    expect(entriesOf(cacheDir)).toEqual([INSTANCE_ID_FILE]);
+  });
+
+  it('reuses an id stored without created_at', async () => {
+    plantInstanceFile(JSON.stringify({ instance_id: KNOWN_ID }));
+
+    await expect(newStore().load()).resolves.toBe(KNOWN_ID);
+  });
+
+  describe('when instance.json cannot be trusted, it uses a temporary id, logs a WARN and keeps the file for the operator', () => {
+    it.each([
+      ['bad JSON', '{"instance_id": "0b9e6a52-'],
+      ['a wrong shape', JSON.stringify([KNOWN_ID])],
+      ['an id that is not a UUID', JSON.stringify({ instance_id: 'my-server' })],
+      ['an upper-case UUID', JSON.stringify({ instance_id: KNOWN_ID.toUpperCase() })],
+      ['an oversized file', JSON.stringify({ instance_id: KNOWN_ID }).padEnd(64 * 1024 + 1, ' ')],
+    ])('%s', async (_case, content) => {
+      plantInstanceFile(content);
+
+      const id = await newStore().load();
+
+      expect(id).toMatch(UUID_V4);
+      expect(id).not.toBe(KNOWN_ID);
+      expect(logger.entries).toEqual([
+        { level: 'warn', message: expect.stringContaining('Instance id not persisted'), fields: { path: instanceFile() } },
+      ]);
+      expect(readFileSync(instanceFile(), 'utf8')).toBe(content);
+    });
+
+    it('a symbolic link, even to a valid instance file, is not followed', async () => {
+      mkdirSync(cacheDir, { mode: 0o700 });
+      const target = join(root, 'other-installation.json');
+      const planted = JSON.stringify({ instance_id: KNOWN_ID, created_at: null });
+      writeFileSync(target, planted);
+      symlinkSync(target, instanceFile());
+
+      const id = await newStore().load();
+
+      expect(id).toMatch(UUID_V4);
+      expect(id).not.toBe(KNOWN_ID);
+      expect(logger.at('warn')).toEqual([expect.stringContaining('is a symbolic link')]);
+      expect(readFileSync(target, 'utf8')).toBe(planted);
+    });
+  });
+
+  it('uses a temporary id with a WARN, without crashing, when the cache directory is a regular file', async () => {
+    writeFileSync(cacheDir, 'not a directory');
+
+    const id = await newStore().load();
+
+    expect(id).toMatch(UUID_V4);
+    expect(logger.at('warn')).toEqual([expect.stringContaining('Instance id not persisted')]);
+    expect(readFileSync(cacheDir, 'utf8')).toBe('not a directory');
+  });
+});

@@ -1,0 +1,300 @@
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { LICENSE_CACHE_FILE, LowdbLicenseCache } from '../../../src/adapters/lowdb/lowdb-license-cache.js';
+import { CacheError } from '../../../src/domain/model/errors.js';
+import { ResolutionTrail } from '../../../src/domain/model/resolution-trail.js';
+import { CachedLicenseStep } from '../../../src/domain/resolution/cached-license.step.js';
+import { FakeLicenseVerifier } from '../../support/fake-license-verifier.js';
+import { entriesOf, makeFifo, permissionsOf, withUmask } from '../../support/file-system.js';
+import { DAY, FixedClock } from '../../support/fixed-clock.js';
+import { aLicenseClaims } from '../../support/license-claims.builder.js';
+import { RecordingLogger } from '../../support/recording-logger.js';
+import { aLicenseToken, generateSigningKey } from '../../support/signing-keys.js';
+import { makeTempDir, removeTempDir } from '../../support/temp-dir.js';
+
+/** DESIGN §8: cache files over 64 KiB are refused (written out, so that a wrong constant fails). */
+const MAX_CACHE_BYTES = 64 * 1024;
+const SAVED_AT = '2026-06-01T00:00:00.000Z';
+const JWT = 'eyJhbGciOiJFZERTQSJ9.eyJ0aWVyIjoicHJvIn0.c2lnbmF0dXJl';
+
+let root: string;
+let cacheDir: string;
+let clock: FixedClock;
+
+beforeEach(() => {
+  root = makeTempDir('lowdb-license-cache-');
+  cacheDir = join(root, 'cache');
+  clock = new FixedClock(SAVED_AT);
+});
+
+afterEach(() => {
+  removeTempDir(root);
+});
+
+const cacheFile = () => join(cacheDir, LICENSE_CACHE_FILE);
+const newCache = () => new LowdbLicenseCache(cacheDir, clock);
+
+function plantCacheFile(content: string | Buffer): void {
+  mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
+  writeFileSync(cacheFile(), content);
+}
+
+async function cacheErrorFrom(promise: Promise<unknown>): Promise<CacheError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof CacheError) return error;
+    throw error;
+  }
+  throw new Error('expected a CacheError, but the promise resolved');
+}
+
+/** The messages of an error and of its causes, which callers may log. */
+function messagesOf(error: unknown): string {
+  const messages: string[] = [];
+  for (let current = error; current instanceof Error; current = current.cause) messages.push(current.message);
+  return messages.join('\n');
+}
+
+describe('LowdbLicenseCache', () => {
+  describe('save', () => {
+    it('stores the JWT and the time it was saved in <cache dir>/license-cache.json', async () => {
+      await newCache().save(JWT);
+
+      expect(JSON.parse(readFileSync(cacheFile(), 'utf8'))).toEqual({ jwt: JWT, saved_at: SAVED_AT });
+    });
+
+    it('creates the cache directory 0700 and the file 0600, even with umask 0, leaving no temporary file', async () => {
+      await withUmask(() => newCache().save(JWT));
+
+      expect(permissionsOf(cacheDir)).toBe(0o700);
+      expect(permissionsOf(cacheFile())).toBe(0o600);
+      expect(entriesOf(cacheDir)).toEqual([LICENSE_CACHE_FILE]);
+    });
+
+    it('makes a loosened cache file 0600 again on the next save', async () => {
+      plantCacheFile(JSON.stringify({ jwt: 'old', saved_at: null }));
+      chmodSync(cacheFile(), 0o644);
+
+      await newCache().save(JWT);
+
+      expect(permissionsOf(cacheFile())).toBe(0o600);
+    });
+
+    it('replaces a corrupt file', async () => {
+      plantCacheFile('{"jwt": tru');
+
+      await newCache().save(JWT);
+
+      await expect(newCache().load()).resolves.toBe(JWT);
+    });
+
+    it('replaces a planted symbolic link with a regular file and leaves the link’s target untouched', async () => {
+      mkdirSync(cacheDir, { mode: 0o700 });
+      const target = join(root, 'victim');
+      writeFileSync(target, 'do not touch');
+      symlinkSync(target, cacheFile());
+
+      await newCache().save(JWT);
+
+      expect(lstatSync(cacheFile()).isSymbolicLink()).toBe(false);
+      expect(readFileSync(target, 'utf8')).toBe('do not touch');
+      await expect(newCache().load()).resolves.toBe(JWT);
+    });
+
+    it('fails with CACHE.IO_FAILED when the cache directory is a regular file', async () => {
+      writeFileSync(cacheDir, 'not a directory');
+
+      const error = await cacheErrorFrom(newCache().save(JWT));
+
+      expect(error.code).toBe('CACHE.IO_FAILED');
+      expect(error.message).toContain(cacheFile());
+      expect(messagesOf(error)).not.toContain(JWT);
+    });
+
+    it('fails with CACHE.IO_FAILED when license-cache.json cannot be replaced, leaving no temporary file', async () => {
+      mkdirSync(cacheFile(), { recursive: true });
+
+      const error = await cacheErrorFrom(newCache().save(JWT));
+
+      expect(error.code).toBe('CACHE.IO_FAILED');
+      expect(entriesOf(cacheDir)).toEqual([LICENSE_CACHE_FILE]);
+    });
+  });
+
+  describe('load', () => {
+    it('returns a real license JWT saved by an earlier process', async () => {
+      const jwt = await aLicenseToken(generateSigningKey());
+      await newCache().save(jwt);
+
+      await expect(newCache().load()).resolves.toBe(jwt);
+    });
+
+    it('returns null when the cache directory does not exist, without creating it', async () => {
+      await expect(newCache().load()).resolves.toBeNull();
+
+      expect(existsSync(cacheDir)).toBe(false);
+    });
+
+    it('returns null after the file was deleted behind its back', async () => {
+      const cache = newCache();
+      await cache.save(JWT);
+      removeTempDir(cacheDir);
+
+      await expect(cache.load()).resolves.toBeNull();
+    });
+
+    it('accepts a file written without saved_at', async () => {
+      plantCacheFile(JSON.stringify({ jwt: JWT }));
+
+      await expect(newCache().load()).resolves.toBe(JWT);
+    });
+
+    it('reads a valid document of exactly 64 KiB', async () => {
+      const document = JSON.stringify({ jwt: JWT, saved_at: SAVED_AT });
+      plantCacheFile(document.padEnd(MAX_CACHE_BYTES, ' '));
+
+      await expect(newCache().load()).resolves.toBe(JWT);
+    });
+
+    it.each<[string, string | Buffer]>([
+      ['truncated JSON', '{"jwt": "eyJhbGciOiJFZERTQSJ9.eyJ0aWVyIjoicHJvIn0'],
+      ['a raw JWT instead of JSON', JWT],
+      ['invalid UTF-8', Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d])],
+      ['an empty file', ''],
+      ['JSON null', 'null'],
+      ['a JSON array', `["${JWT}"]`],
+      ['a number for jwt', '{"jwt": 42}'],
+      ['an empty jwt', '{"jwt": ""}'],
+      ['no jwt at all', '{"saved_at": "2026-06-01T00:00:00.000Z"}'],
+    ])('refuses %s as CACHE.CORRUPT without quoting the file', async (_case, content) => {
+      plantCacheFile(content);
+
+      const error = await cacheErrorFrom(newCache().load());
+
+      expect(error.code).toBe('CACHE.CORRUPT');
+      expect(error.message).toContain(cacheFile());
+      expect(messagesOf(error)).not.toContain('eyJ');
+    });
+
+    it('refuses a file over 64 KiB as CACHE.TOO_LARGE', async () => {
+      const document = JSON.stringify({ jwt: JWT, saved_at: SAVED_AT });
+      plantCacheFile(document.padEnd(MAX_CACHE_BYTES + 1, ' '));
+
+      const error = await cacheErrorFrom(newCache().load());
+
+      expect(error.code).toBe('CACHE.TOO_LARGE');
+    });
+
+    it.each<[string, () => void]>([
+      [
+        'a symbolic link to a valid cache file',
+        () => {
+          const target = join(root, 'planted.json');
+          writeFileSync(target, JSON.stringify({ jwt: JWT, saved_at: SAVED_AT }));
+          symlinkSync(target, cacheFile());
+        },
+      ],
+      ['a FIFO', () => makeFifo(cacheFile())],
+      ['a directory', () => mkdirSync(cacheFile())],
+    ])('refuses %s as CACHE.UNSAFE_FILE', async (_case, plant) => {
+      mkdirSync(cacheDir, { mode: 0o700 });
+      plant();
+
+      const error = await cacheErrorFrom(newCache().load());
+
+      expect(error.code).toBe('CACHE.UNSAFE_FILE');
+    });
+  });
+
+  describe('clear', () => {
+    it('deletes license-cache.json', async () => {
+      await newCache().save(JWT);
+
+      await newCache().clear();
+
+      expect(existsSync(cacheFile())).toBe(false);
+    });
+
+    it('deletes a corrupt file, so that the next start finds no cache', async () => {
+      plantCacheFile('garbage');
+
+      await newCache().clear();
+
+      await expect(newCache().load()).resolves.toBeNull();
+    });
+
+    it('deletes a planted symbolic link, not its target', async () => {
+      mkdirSync(cacheDir, { mode: 0o700 });
+      const target = join(root, 'victim');
+      writeFileSync(target, 'do not touch');
+      symlinkSync(target, cacheFile());
+
+      await newCache().clear();
+
+      expect(existsSync(cacheFile())).toBe(false);
+      expect(readFileSync(target, 'utf8')).toBe('do not touch');
+    });
+
+    it('succeeds when the cache directory does not exist', async () => {
+      await expect(newCache().clear()).resolves.toBeUndefined();
+    });
+  });
+
+  describe('behind the cached-license step (DESIGN §8: a corrupt cache is absent, with a WARN)', () => {
+    const instanceId = '6f1c1d2e-8a4b-4c3d-9e5f-0a1b2c3d4e5f';
+    let verifier: FakeLicenseVerifier;
+    let logger: RecordingLogger;
+    let step: CachedLicenseStep;
+
+    beforeEach(() => {
+      verifier = new FakeLicenseVerifier(clock, { gracePeriodMs: 14 * DAY, instanceId });
+      logger = new RecordingLogger();
+      step = new CachedLicenseStep(newCache(), verifier, logger);
+    });
+
+    it('uses a license cached on disk by an earlier run', async () => {
+      await newCache().save(verifier.issue(aLicenseClaims(clock.now(), { tier: 'enterprise' })));
+      const trail = new ResolutionTrail();
+
+      const license = await step.attempt(trail);
+
+      expect(license?.tier).toBe('enterprise');
+      expect(license?.source).toBe('cache');
+      expect(logger.at('warn')).toEqual(['Using cached license']);
+    });
+
+    it('treats a corrupt file as absent, logs one WARN and does not crash', async () => {
+      plantCacheFile('{"jwt": tru');
+      const trail = new ResolutionTrail();
+
+      await expect(step.attempt(trail)).resolves.toBeNull();
+
+      expect(logger.entries).toEqual([
+        { level: 'warn', message: expect.stringContaining('License cache ignored'), fields: { code: 'CACHE.CORRUPT' } },
+      ]);
+      expect(trail.attempts()).toEqual([expect.objectContaining({ source: 'cache', outcome: 'failed', code: 'CACHE.CORRUPT' })]);
+    });
+
+    it('treats a symbolic link as absent with a WARN, even when it points to a license that would verify', async () => {
+      mkdirSync(cacheDir, { mode: 0o700 });
+      const target = join(root, 'planted.json');
+      writeFileSync(target, JSON.stringify({ jwt: verifier.issue(aLicenseClaims(clock.now())), saved_at: SAVED_AT }));
+      symlinkSync(target, cacheFile());
+
+      await expect(step.attempt(new ResolutionTrail())).resolves.toBeNull();
+
+      expect(logger.entries).toEqual([expect.objectContaining({ level: 'warn', fields: { code: 'CACHE.UNSAFE_FILE' } })]);
+    });
+
+    it('deletes the file of a cached license that no longer verifies', async () => {
+      await newCache().save(verifier.issue(aLicenseClaims(clock.now(), { expiresAt: clock.now() })));
+      clock.advance(30 * DAY);
+
+      await expect(step.attempt(new ResolutionTrail())).resolves.toBeNull();
+
+      expect(existsSync(cacheFile())).toBe(false);
+    });
+  });
+});
