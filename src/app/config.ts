@@ -64,7 +64,7 @@ export function loadConfig(env: Env, home: string = homedir()): AgentConfig {
     publicKeysFile: optionalPath(read('SOFTCLIENT4ES_LICENSE_PUBLIC_KEYS'), home),
     cacheDir: optionalPath(read('SOFTCLIENT4ES_LICENSE_CACHE_DIR'), home) ?? join(home, '.softclient4es'),
     refreshEnabled: parseBoolean('SOFTCLIENT4ES_LICENSE_REFRESH_ENABLED', read('SOFTCLIENT4ES_LICENSE_REFRESH_ENABLED') ?? 'true'),
-    refreshIntervalMs: duration('SOFTCLIENT4ES_LICENSE_REFRESH_INTERVAL', '24h'),
+    refreshIntervalMs: atLeastOneSecond('SOFTCLIENT4ES_LICENSE_REFRESH_INTERVAL', duration('SOFTCLIENT4ES_LICENSE_REFRESH_INTERVAL', '24h')),
     gracePeriodMs: duration('SOFTCLIENT4ES_LICENSE_GRACE_PERIOD', '14d', { allowZero: true }),
     connectTimeoutMs: duration('SOFTCLIENT4ES_LICENSE_CONNECT_TIMEOUT', '10s'),
     readTimeoutMs: duration('SOFTCLIENT4ES_LICENSE_READ_TIMEOUT', '10s'),
@@ -84,6 +84,12 @@ export function parseDuration(variable: string, value: string, allowZero = false
     throw new ConfigError(variable, allowZero ? DURATION_FORM : `${DURATION_FORM}, greater than zero`, value);
   }
   return Math.round(ms);
+}
+
+/** A refresh interval under a second would hammer the backend (backoff is capped at the interval). */
+function atLeastOneSecond(variable: string, ms: number): number {
+  if (ms < 1000) throw new ConfigError(variable, `${DURATION_FORM}, at least 1s`, `${ms}ms`);
+  return ms;
 }
 
 function parseBoolean(variable: string, value: string): boolean {
