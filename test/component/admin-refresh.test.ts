@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import express, { type Express } from 'express';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -6,6 +6,7 @@ import { ContainerModule } from 'inversify';
 import request from 'supertest';
 import { createLicenseAgent } from '../../src/app/create-license-agent.js';
 import { createHostApp } from '../../src/app/host-server.js';
+import { OpenApiContract } from '../contract/openapi-contract.js';
 import type { LicenseAgent } from '../../src/app/license-agent.js';
 import { TYPES } from '../../src/ports/types.js';
 import { ADMIN_TOKEN, AgentEnvironment } from '../support/agent-environment.js';
@@ -48,6 +49,16 @@ async function waitUntil(condition: () => boolean, what: string, timeoutMs = 5_0
 
 const isoSeconds = (epochSeconds: number) => new Date(epochSeconds * 1000).toISOString();
 
+
+// Every response these tests provoke must also honour openapi.yaml.
+let contract: OpenApiContract;
+beforeAll(async () => {
+  contract = await OpenApiContract.load();
+});
+afterEach(() => {
+  expect(contract.takeViolations()).toEqual([]);
+});
+
 describe('POST /admin/license/refresh', () => {
   let env: AgentEnvironment;
   let logger: RecordingLogger;
@@ -74,7 +85,7 @@ describe('POST /admin/license/refresh', () => {
     const agent = await createLicenseAgent(config, { logger, modules: { system: manualSystem(clock, timers) } });
     agents.push(agent);
     await agent.start();
-    return { agent, app: createHostApp(agent, logger) };
+    return { agent, app: contract.guard(createHostApp(agent, logger)) };
   };
   const forceRefresh = (app: Express) => request(app).post('/admin/license/refresh').set('Authorization', AUTH);
   const licenseStatus = async (app: Express) => (await request(app).get('/admin/license').set('Authorization', AUTH).expect(200)).body;
@@ -291,7 +302,7 @@ describe('GET /admin/license refresh status', () => {
     const logger = new RecordingLogger();
     agent = await createLicenseAgent(config, { logger, modules: { system: manualSystem(clock, timers) } });
     await agent.start();
-    return createHostApp(agent, logger);
+    return contract.guard(createHostApp(agent, logger));
   };
   const refreshStatus = async (app: Express) =>
     (await request(app).get('/admin/license').set('Authorization', AUTH).expect(200)).body.refresh as Record<string, unknown>;
@@ -354,7 +365,7 @@ describe('GET /admin/license refresh status', () => {
   it('reports nothing attempted yet before the agent has started', async () => {
     const logger = new RecordingLogger();
     agent = await createLicenseAgent(env.config({ SOFTCLIENT4ES_API_KEY: API_KEY }), { logger, modules: { system: manualSystem(clock, timers) } });
-    const app = createHostApp(agent, logger);
+    const app = contract.guard(createHostApp(agent, logger));
     expect(await refreshStatus(app)).toEqual({ enabled: true, last_attempt_at: null, last_outcome: null, last_error: null, next_at: null });
   });
 });

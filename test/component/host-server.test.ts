@@ -1,15 +1,26 @@
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import request from 'supertest';
 import { createLicenseAgent } from '../../src/app/create-license-agent.js';
 import { createHostApp } from '../../src/app/host-server.js';
+import { OpenApiContract } from '../contract/openapi-contract.js';
 import { ADMIN_TOKEN, AgentEnvironment } from '../support/agent-environment.js';
 import { issueToken, respondJson } from '../support/fake-license-backend.js';
 import { RecordingLogger } from '../support/recording-logger.js';
 import { aLicenseToken } from '../support/signing-keys.js';
 
 const API_KEY = 'sk-component-test-key';
+
+
+// Every response these tests provoke must also honour openapi.yaml.
+let contract: OpenApiContract;
+beforeAll(async () => {
+  contract = await OpenApiContract.load();
+});
+afterEach(() => {
+  expect(contract.takeViolations()).toEqual([]);
+});
 
 describe('example host', () => {
   let env: AgentEnvironment;
@@ -22,7 +33,7 @@ describe('example host', () => {
 
   const startHost = async (overrides: Record<string, string> = {}) => {
     const agent = await createLicenseAgent(env.config(overrides), { logger });
-    return { agent, app: createHostApp(agent, logger) };
+    return { agent, app: contract.guard(createHostApp(agent, logger)) };
   };
   const admin = (path: string) => ({ path, auth: `Bearer ${ADMIN_TOKEN}` });
 

@@ -1,4 +1,5 @@
 import SwaggerParser from '@apidevtools/swagger-parser';
+import express, { type Express } from 'express';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import ajvFormats from 'ajv-formats';
 import type { OpenAPIV3_1 } from 'openapi-types';
@@ -24,6 +25,7 @@ type Method = 'get' | 'post';
  */
 export class OpenApiContract {
   readonly #exercised = new Set<string>();
+  #violations: string[] = [];
   readonly #validators = new Map<object, ValidateFunction>();
   readonly #ajv = new Ajv2020({ strict: false, allErrors: true });
 
@@ -48,6 +50,44 @@ export class OpenApiContract {
 
   exercised(): string[] {
     return [...this.#exercised];
+  }
+
+  /**
+   * `app` behind a recorder that checks every response it sends against the document, so that any
+   * test can hold its responses to the contract: assert `takeViolations()` is empty afterwards.
+   * Paths the document does not describe (unknown routes) are not checked.
+   */
+  guard(app: Express): Express {
+    const guarded = express();
+    guarded.use((req, res, next) => {
+      const chunks: Buffer[] = [];
+      const write = res.write.bind(res) as (...args: unknown[]) => boolean;
+      const end = res.end.bind(res) as (...args: unknown[]) => typeof res;
+      const keep = (chunk: unknown) => {
+        if (typeof chunk === 'string' || chunk instanceof Uint8Array) chunks.push(Buffer.from(chunk));
+      };
+      res.write = ((...args: unknown[]) => (keep(args[0]), write(...args))) as typeof res.write;
+      res.end = ((...args: unknown[]) => (keep(args[0]), end(...args))) as typeof res.end;
+      const path = req.path;
+      const method = req.method.toLowerCase();
+      res.once('finish', () => {
+        if ((method !== 'get' && method !== 'post') || this.document.paths?.[path]?.[method] === undefined) return;
+        const observed = { status: res.statusCode, headers: res.getHeaders() as ObservedResponse['headers'], text: Buffer.concat(chunks).toString('utf8') };
+        try {
+          this.check(method, path, observed);
+        } catch (error) {
+          this.#violations.push((error as Error).message);
+        }
+      });
+      next();
+    });
+    guarded.use(app);
+    return guarded;
+  }
+
+  /** The contract breaches recorded by guarded apps since the last call. */
+  takeViolations(): string[] {
+    return this.#violations.splice(0);
   }
 
   /** Throws, listing every mismatch, unless `response` is what the document says `method path` answers. */
