@@ -44,7 +44,8 @@ export class ExpressEnforcement {
     return (req, res, next) => {
       const { license } = this.options.current();
       req.license = license;
-      if (license.expiresAt !== null && this.options.clock.now() > license.expiresAt) {
+      // getTime(): comparing two Dates with `>` converts both through valueOf on every request.
+      if (license.expiresAt !== null && this.options.clock.now().getTime() > license.expiresAt.getTime()) {
         const status = this.options.graceWarnings.check(license); // rate-limited WARN
         if (status === 'mid_grace') {
           res.set('Warning', `299 - "License expired on ${license.expiresAt.toISOString()}; renew it to keep the ${tierName(license.tier)} tier"`);

@@ -1,0 +1,34 @@
+/** Messages between the bench (parent) and a demo-host child process, over the IPC channel. */
+
+/** An app with or without `enforce()` + `requireQuota('max_result_rows')` in front of `/demo/query`. */
+export type DemoHostVariant = 'unenforced' | 'enforced';
+
+export interface DemoHostReady {
+  readonly type: 'ready';
+  /** `http://127.0.0.1:<port>/demo/query` of each app, in the order of the variants asked for. */
+  readonly urls: readonly string[];
+}
+
+export type DemoHostRequest =
+  | { readonly id: number; readonly type: 'cpu-usage' }
+  | { readonly id: number; readonly type: 'start-swaps'; readonly intervalMs: number }
+  | { readonly id: number; readonly type: 'stop-swaps' };
+
+export interface CpuUsageReply {
+  readonly id: number;
+  readonly type: 'cpu-usage';
+  /** `process.cpuUsage()` user + system, in microseconds. */
+  readonly cpuMicros: number;
+}
+
+export interface SwapsReply {
+  readonly id: number;
+  readonly type: 'swaps';
+  /** Installs observed by a `LicenseState.onChange` listener since `start-swaps`. */
+  readonly swaps: number;
+  readonly elapsedMs: number;
+  /** The longest time between two installs: how late the swap timer ran under load. */
+  readonly maxGapMs: number;
+}
+
+export type DemoHostReply = CpuUsageReply | SwapsReply | { readonly id: number; readonly type: 'ok' };
