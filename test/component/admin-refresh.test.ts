@@ -2,50 +2,23 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/gl
 import express, { type Express } from 'express';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { ContainerModule } from 'inversify';
 import request from 'supertest';
 import { createLicenseAgent } from '../../src/app/create-license-agent.js';
 import { createHostApp } from '../../src/app/host-server.js';
 import { OpenApiContract } from '../contract/openapi-contract.js';
 import type { LicenseAgent } from '../../src/app/license-agent.js';
-import { TYPES } from '../../src/ports/types.js';
 import { ADMIN_TOKEN, AgentEnvironment } from '../support/agent-environment.js';
 import { FakeLicenseBackend, issueToken, respondJson } from '../support/fake-license-backend.js';
 import { FixedClock, HOUR, MINUTE, SECOND } from '../support/fixed-clock.js';
-import { ManualTimers } from '../support/manual-timers.js';
+import { ManualTimers, manualSystem } from '../support/manual-timers.js';
 import { RecordingLogger } from '../support/recording-logger.js';
 import { aLicenseToken } from '../support/signing-keys.js';
+import { gate, waitUntil } from '../support/waiting.js';
 
 const API_KEY = 'sk-admin-refresh-component-key';
 const AUTH = `Bearer ${ADMIN_TOKEN}`;
 /** Above the Community `max_result_rows` (10 000), within Pro's (1 000 000). */
 const PRO_SIZED_QUERY = '/demo/query?rows=500000';
-
-/** Clock and timers the test drives: nothing in the agent fires unless time is moved. */
-function manualSystem(clock: FixedClock, timers: ManualTimers): ContainerModule {
-  return new ContainerModule(({ bind }) => {
-    bind(TYPES.Clock).toConstantValue(clock);
-    bind(TYPES.Timers).toConstantValue(timers);
-  });
-}
-
-/** A promise the test resolves when it chooses. */
-function gate() {
-  let open: () => void = () => undefined;
-  const opened = new Promise<void>((resolve) => {
-    open = resolve;
-  });
-  return { opened, open };
-}
-
-/** Polls `condition` until it holds; fails after `timeoutMs`. */
-async function waitUntil(condition: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 const isoSeconds = (epochSeconds: number) => new Date(epochSeconds * 1000).toISOString();
 

@@ -5,21 +5,13 @@ import { ADMIN_TOKEN, AgentEnvironment } from '../support/agent-environment.js';
 import { issueToken } from '../support/fake-license-backend.js';
 import { ServerProcess } from '../support/server-process.js';
 import { aLicenseToken } from '../support/signing-keys.js';
+import { waitUntil } from '../support/waiting.js';
 
 const API_KEY = 'sk-e2e-refresh-secret-key';
 /** Above the Pro `max_result_rows` (1 000 000); Enterprise has no limit. */
 const ENTERPRISE_SIZED_QUERY = '/demo/query?rows=5000000';
 /** What the cache directory holds (the admin token is configured); anything else, such as a `.tmp` file, is a write that did not finish. */
 const CACHE_FILES = ['instance.json', 'license-cache.json'];
-
-/** Polls `condition` until it holds; fails after `timeoutMs`. */
-async function waitUntil(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 describe('the built server refreshing its license', () => {
   let env: AgentEnvironment;

@@ -1,4 +1,6 @@
+import { ContainerModule } from 'inversify';
 import type { TimerHandle, Timers } from '../../src/ports/timers.port.js';
+import { TYPES } from '../../src/ports/types.js';
 import type { FixedClock } from './fixed-clock.js';
 
 interface Entry {
@@ -63,4 +65,12 @@ export class ManualTimers implements Timers {
   #active(): Entry[] {
     return this.#entries.filter((entry) => !entry.cancelled).sort((a, b) => a.dueAt - b.dueAt);
   }
+}
+
+/** A system module with the clock and timers the test drives: nothing fires unless time is moved. */
+export function manualSystem(clock: FixedClock, timers: ManualTimers): ContainerModule {
+  return new ContainerModule(({ bind }) => {
+    bind(TYPES.Clock).toConstantValue(clock);
+    bind(TYPES.Timers).toConstantValue(timers);
+  });
 }

@@ -1,6 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import express from 'express';
-import { ContainerModule } from 'inversify';
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import request from 'supertest';
@@ -8,43 +7,17 @@ import { createLicenseAgent } from '../../../src/app/create-license-agent.js';
 import { createHostApp } from '../../../src/app/host-server.js';
 import type { LicenseAgent } from '../../../src/app/license-agent.js';
 import type { RefreshOutcome } from '../../../src/domain/refresh/refresh-license.js';
-import { TYPES } from '../../../src/ports/types.js';
 import { ADMIN_TOKEN, AgentEnvironment } from '../../support/agent-environment.js';
 import { issueToken, respondJson, type BackendHandler } from '../../support/fake-license-backend.js';
 import { DAY, FixedClock, HOUR } from '../../support/fixed-clock.js';
-import { ManualTimers } from '../../support/manual-timers.js';
+import { ManualTimers, manualSystem } from '../../support/manual-timers.js';
 import { RecordingLogger } from '../../support/recording-logger.js';
 import { aLicenseToken } from '../../support/signing-keys.js';
+import { gate, waitUntil } from '../../support/waiting.js';
 
 const API_KEY = 'sk-refresh-integration-key';
 const CACHE_FILE = 'license-cache.json';
 const REVOKED = respondJson(401, { error: 'api_key_revoked', message: 'This API key was revoked on 2026-11-01' });
-
-/** Clock and timers the test drives: nothing in the agent fires unless time is moved. */
-function manualSystem(clock: FixedClock, timers: ManualTimers): ContainerModule {
-  return new ContainerModule(({ bind }) => {
-    bind(TYPES.Clock).toConstantValue(clock);
-    bind(TYPES.Timers).toConstantValue(timers);
-  });
-}
-
-/** A promise the test resolves when it chooses. */
-function gate() {
-  let open: () => void = () => undefined;
-  const opened = new Promise<void>((resolve) => {
-    open = resolve;
-  });
-  return { opened, open };
-}
-
-/** Polls `condition` until it holds; fails after `timeoutMs`. */
-async function waitUntil(condition: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 describe('license refresh with a real agent and a real HTTP backend', () => {
   let env: AgentEnvironment;
