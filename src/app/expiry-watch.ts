@@ -1,4 +1,5 @@
 import type { ExpireLicense } from '../domain/expiry/expire-license.js';
+import { assessExpiry } from '../domain/model/grace.js';
 import type { LicenseState } from '../domain/model/license-state.js';
 import type { Clock } from '../ports/clock.port.js';
 import type { TimerHandle, Timers } from '../ports/timers.port.js';
@@ -37,9 +38,10 @@ export class ExpiryWatch {
     this.#timer = null;
     const { expiresAt } = this.state.current().license;
     if (expiresAt === null) return;
-    const graceEndsAt = expiresAt.getTime() + this.gracePeriodMs;
+    const now = this.clock.now();
+    const { graceEndsAt } = assessExpiry(expiresAt, now, this.gracePeriodMs);
     // One millisecond past the end: the license is honoured up to and including its last instant.
-    const delayMs = Math.max(0, graceEndsAt - this.clock.now().getTime() + 1);
+    const delayMs = Math.max(0, graceEndsAt.getTime() - now.getTime() + 1);
     this.#timer = this.timers.schedule(() => {
       this.#timer = null;
       if (this.expireLicense.execute()) this.onExpired();

@@ -18,9 +18,9 @@ export function createHostApp(agent: LicenseAgent, logger: Logger): Express {
   app.get(
     '/demo/query',
     requireCounts(),
-    agent.requireQuota('max_result_rows', (req) => count(req, 'rows')),
-    agent.requireQuota('max_joins', (req) => count(req, 'joins')),
-    agent.requireQuota('max_clusters', (req) => count(req, 'clusters')),
+    agent.requireQuota('max_result_rows', (req) => counts(req).rows),
+    agent.requireQuota('max_joins', (req) => counts(req).joins),
+    agent.requireQuota('max_clusters', (req) => counts(req).clusters),
     agent.limitConcurrency(),
     (req, res) => {
       res.json({ ok: true, tier: tierName(req.license?.tier ?? agent.current().license.tier) });
@@ -31,19 +31,27 @@ export function createHostApp(agent: LicenseAgent, logger: Logger): Express {
   return app;
 }
 
-function count(req: Request, name: (typeof DEMO_COUNTS)[number]): number {
-  const value = req.query[name];
-  return value === undefined ? 0 : Number(value);
+type DemoCounts = Record<(typeof DEMO_COUNTS)[number], number>;
+
+/** The counts `requireCounts` parsed (Express 5 parses the query string again on every `req.query` read). */
+function counts(req: Request): DemoCounts {
+  return req.res?.locals.demoCounts as DemoCounts;
 }
 
-/** 400 unless every count given is a non-negative integer. */
+/** 400 unless every count given is a non-negative integer; parses them once for the quota checks. */
 function requireCounts(): RequestHandler {
   return (req, res, next) => {
-    const invalid = DEMO_COUNTS.find((name) => {
-      const value = req.query[name];
-      return value !== undefined && (typeof value !== 'string' || !/^\d{1,15}$/.test(value));
-    });
-    if (invalid === undefined) next();
-    else res.status(400).json({ error: 'invalid_request', message: `${invalid} must be a non-negative integer` });
+    const query = req.query;
+    const parsed: Partial<DemoCounts> = {};
+    for (const name of DEMO_COUNTS) {
+      const value = query[name];
+      if (value !== undefined && (typeof value !== 'string' || !/^\d{1,15}$/.test(value))) {
+        res.status(400).json({ error: 'invalid_request', message: `${name} must be a non-negative integer` });
+        return;
+      }
+      parsed[name] = value === undefined ? 0 : Number(value);
+    }
+    res.locals.demoCounts = parsed;
+    next();
   };
 }

@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { assessExpiry } from '../../domain/model/grace.js';
 import type { LicenseSnapshot } from '../../domain/model/license-state.js';
 import { TIERS } from '../../domain/model/tier.js';
 import type { Clock } from '../../ports/clock.port.js';
@@ -58,7 +59,7 @@ export class PrometheusLicenseMetrics implements LicenseTelemetry {
       collect() {
         const { expiresAt, tier } = source.current().license;
         this.reset();
-        if (expiresAt !== null) this.set({ tier }, secondsFromNow(new Date(expiresAt.getTime() + source.gracePeriodMs)));
+        if (expiresAt !== null) this.set({ tier }, secondsFromNow(assessExpiry(expiresAt, source.clock.now(), source.gracePeriodMs).graceEndsAt));
       },
     });
     new Gauge({

@@ -1,6 +1,6 @@
 import type { Clock } from '../../ports/clock.port.js';
 import type { Logger } from '../../ports/logger.port.js';
-import { assessExpiry } from '../model/grace.js';
+import { assessExpiry, describeExpiredPastGrace } from '../model/grace.js';
 import { COMMUNITY_LICENSE } from '../model/license.js';
 import type { LicenseState } from '../model/license-state.js';
 
@@ -24,7 +24,7 @@ export class ExpireLicense {
     const expiry = assessExpiry(license.expiresAt, now, this.gracePeriodMs);
     if (expiry.status !== 'expired') return false;
 
-    const message = `license expired on ${license.expiresAt.toISOString()}; its grace period ended on ${expiry.graceEndsAt.toISOString()}`;
+    const message = describeExpiredPastGrace(license.expiresAt, expiry);
     const change = this.state.install(
       COMMUNITY_LICENSE,
       [

@@ -33,6 +33,11 @@ export function assessExpiry(expiresAt: Date, now: Date, gracePeriodMs: number):
   };
 }
 
+/** Why a license past its grace period is refused, in the words of every log line and status. */
+export function describeExpiredPastGrace(expiresAt: Date, { graceEndsAt }: ExpiryAssessment): string {
+  return `license token expired on ${expiresAt.toISOString()} and its grace period ended on ${graceEndsAt.toISOString()}`;
+}
+
 /** Whole days until `expiresAt`, never negative. */
 export function daysUntil(expiresAt: Date, now: Date): number {
   return Math.max(0, Math.floor((expiresAt.getTime() - now.getTime()) / DAY_MS));

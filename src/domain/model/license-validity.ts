@@ -1,5 +1,5 @@
 import { LicenseTokenError } from './errors.js';
-import { assessExpiry } from './grace.js';
+import { assessExpiry, describeExpiredPastGrace } from './grace.js';
 import type { LicenseClaims } from './license.js';
 
 /** Tolerated clock difference for `nbf` and `iat` (not for `exp`, which has the grace period). */
@@ -35,7 +35,7 @@ export function assertLicenseUsable(claims: LicenseClaims, { now, gracePeriodMs,
   if (expiry.status === 'expired') {
     throw new LicenseTokenError(
       'LICENSE.EXPIRED',
-      `license token expired on ${claims.expiresAt.toISOString()} and its grace period ended on ${expiry.graceEndsAt.toISOString()}`,
+      describeExpiredPastGrace(claims.expiresAt, expiry),
     );
   }
 }

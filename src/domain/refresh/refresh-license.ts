@@ -19,7 +19,6 @@ export interface RefreshStatus {
   readonly lastAttemptAt: Date | null;
   readonly lastOutcome: 'refreshed' | 'failed' | null;
   readonly lastError: string | null;
-  readonly lastSuccessAt: Date | null;
 }
 
 /**
@@ -29,7 +28,7 @@ export interface RefreshStatus {
  */
 export class RefreshLicense {
   #inFlight: Promise<RefreshOutcome> | null = null;
-  #status: RefreshStatus = { lastAttemptAt: null, lastOutcome: null, lastError: null, lastSuccessAt: null };
+  #status: RefreshStatus = { lastAttemptAt: null, lastOutcome: null, lastError: null };
   readonly #listeners = new Set<(outcome: RefreshOutcome) => void>();
 
   constructor(
@@ -78,7 +77,6 @@ export class RefreshLicense {
       lastAttemptAt: startedAt,
       lastOutcome: outcome.status,
       lastError: failure === null ? null : `${failure.code}: ${failure.message}`,
-      lastSuccessAt: failure === null ? outcome.finishedAt : this.#status.lastSuccessAt,
     };
     this.telemetry.refreshFinished({ outcome: outcome.status, reason: failure?.code ?? null });
     for (const listener of this.#listeners) listener(outcome);
