@@ -66,7 +66,10 @@ export class LicenseAgent {
     return this.parts.refreshLicense.execute();
   }
 
-  /** Pins the license in force on `req.license` for the whole request. Mount it before the gates. */
+  /**
+   * Pins the license in force on `req.license` for the whole request and flags mid-grace responses,
+   * on every route it is mounted in front of. The gates below do the same on their own routes.
+   */
   enforce(): RequestHandler {
     return this.parts.enforcement.enforce();
   }

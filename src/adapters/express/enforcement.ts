@@ -1,5 +1,4 @@
 import type { Request, RequestHandler, Response } from 'express';
-import './license-request.js';
 import {
   checkFeature,
   checkQuota,
@@ -15,6 +14,7 @@ import type { QuotaName } from '../../domain/model/quota.js';
 import { tierName } from '../../domain/model/tier.js';
 import type { Clock } from '../../ports/clock.port.js';
 import type { LicenseTelemetry } from '../../ports/license-telemetry.port.js';
+import { pinLicense, pinnedLicense } from './license-request.js';
 
 export interface EnforcementOptions {
   readonly current: () => LicenseSnapshot;
@@ -37,20 +37,13 @@ export class ExpressEnforcement {
   constructor(private readonly options: EnforcementOptions) {}
 
   /**
-   * Pins the current license on `req.license` (a refresh that swaps it mid-request does not
-   * affect this request) and flags mid-grace responses with a `Warning` header.
+   * Pins the current license on `req.license` for every request of the app (a refresh that swaps
+   * it mid-request does not affect this request) and flags mid-grace responses with a `Warning`
+   * header. Optional in front of the gates below: the first gate a request meets pins it too.
    */
   enforce(): RequestHandler {
     return (req, res, next) => {
-      const { license } = this.options.current();
-      req.license = license;
-      // getTime(): comparing two Dates with `>` converts both through valueOf on every request.
-      if (license.expiresAt !== null && this.options.clock.now().getTime() > license.expiresAt.getTime()) {
-        const status = this.options.graceWarnings.check(license); // rate-limited WARN
-        if (status === 'mid_grace') {
-          res.set('Warning', `299 - "License expired on ${license.expiresAt.toISOString()}; renew it to keep the ${tierName(license.tier)} tier"`);
-        }
-      }
+      this.#pin(req, res);
       next();
     };
   }
@@ -58,7 +51,7 @@ export class ExpressEnforcement {
   /** Answers 402 `feature_not_available` unless the license grants `feature`. */
   requireFeature(feature: Feature): RequestHandler {
     return (req, res, next) => {
-      const denial = checkFeature(this.#license(req), feature);
+      const denial = checkFeature(this.#license(req, res), feature);
       if (denial === null) next();
       else this.#deny(res, 402, denial);
     };
@@ -72,7 +65,7 @@ export class ExpressEnforcement {
         res.status(400).json({ error: 'invalid_request', message: `the amount requested against ${quota} must be a non-negative number` });
         return;
       }
-      const denial = checkQuota(this.#license(req), quota, requested);
+      const denial = checkQuota(this.#license(req, res), quota, requested);
       if (denial === null) next();
       else this.#deny(res, 402, denial);
     };
@@ -81,7 +74,7 @@ export class ExpressEnforcement {
   /** Holds a `max_concurrent_queries` slot until the response ends; 429 with `Retry-After` when full. */
   limitConcurrency(): RequestHandler {
     return (req, res, next) => {
-      const license = this.#license(req);
+      const license = this.#license(req, res);
       const limit = license.quotas.max_concurrent_queries;
       if (!this.#gate.tryEnter(limit)) {
         res.set('Retry-After', '1');
@@ -100,8 +93,21 @@ export class ExpressEnforcement {
     };
   }
 
-  #license(req: Request): License {
-    return req.license ?? this.options.current().license;
+  #license(req: Request, res: Response): License {
+    return pinnedLicense(res) ?? this.#pin(req, res);
+  }
+
+  #pin(req: Request, res: Response): License {
+    const { license } = this.options.current();
+    pinLicense(req, res, license);
+    // getTime(): comparing two Dates with `>` converts both through valueOf on every request.
+    if (license.expiresAt !== null && this.options.clock.now().getTime() > license.expiresAt.getTime()) {
+      const status = this.options.graceWarnings.check(license); // rate-limited WARN
+      if (status === 'mid_grace') {
+        res.set('Warning', `299 - "License expired on ${license.expiresAt.toISOString()}; renew it to keep the ${tierName(license.tier)} tier"`);
+      }
+    }
+    return license;
   }
 
   #deny(res: Response, status: 402 | 429, denial: Denial): void {

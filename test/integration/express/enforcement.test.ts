@@ -142,6 +142,34 @@ describe('ExpressEnforcement', () => {
     expect((await next).status).toBe(402);
   });
 
+  it('lets a gate pin the license itself when enforce() is not mounted', async () => {
+    const bare = express();
+    bare.get('/q', s.enforcement.requireQuota('max_result_rows', () => 1), ok);
+    s.install('pro', DAY);
+    s.clock.advance(9 * DAY); // mid grace
+    const response = await request(bare).get('/q').expect(200, { ok: true, tier: 'pro' });
+    expect(response.headers.warning).toMatch(/^299 - "License expired on /);
+  });
+
+  it('lets host code assign req.license, and shows none on an app without enforcement', async () => {
+    const assign: RequestHandler = (req, _res, next) => {
+      req.license = { ...COMMUNITY_LICENSE, orgName: 'set by the host' };
+      next();
+    };
+    const org: RequestHandler = (req, res) => {
+      res.json({ org: req.license?.orgName ?? 'none' });
+    };
+    app.get('/pinned', ok);
+    app.get('/assigned', assign, org);
+    const other = express();
+    other.get('/none', org);
+
+    await request(app).get('/pinned').expect(200, { ok: true, tier: 'community' });
+    await request(app).get('/assigned').expect(200, { org: 'set by the host' });
+    await request(app).get('/pinned').expect(200, { ok: true, tier: 'community' });
+    await request(other).get('/none').expect(200, { org: 'none' });
+  });
+
   it('limits concurrent queries to max_concurrent_queries, answering 429 with Retry-After', async () => {
     const hold = holdUntilReleased();
     app.get('/q', s.enforcement.limitConcurrency(), hold.handler, ok);
