@@ -1,3 +1,4 @@
+import type { RecordableHistogram } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../src/ports/logger.port.js';
 
@@ -31,3 +32,23 @@ export const median = (values: readonly number[]) => percentile(values, 50);
 export const mean = (values: readonly number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
 
 export const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
+
+/** The `p`-th percentile of a histogram of microseconds, in milliseconds. */
+export const percentileMs = (histogram: RecordableHistogram, p: number) => histogram.percentile(p) / 1000;
+
+/**
+ * The 95 % bootstrap interval of `statistic(values)`: 2,000 resamples drawn by a seeded generator,
+ * so the same measurements always give the same interval.
+ */
+export function bootstrapInterval(values: readonly number[], statistic: (sample: readonly number[]) => number): [number, number] {
+  let seed = 0x9e3779b9;
+  const random = () => {
+    // mulberry32
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+  const estimates = Array.from({ length: 2_000 }, () => statistic(values.map(() => values[Math.floor(random() * values.length)] as number)));
+  return [percentile(estimates, 2.5), percentile(estimates, 97.5)];
+}

@@ -1,7 +1,11 @@
 /** Messages between the bench (parent) and a demo-host child process, over the IPC channel. */
 
-/** An app with or without `enforce()` + `requireQuota('max_result_rows')` in front of `/demo/query`. */
-export type DemoHostVariant = 'unenforced' | 'enforced';
+/**
+ * `/demo/query` bare; behind `requireQuota('max_result_rows')`; behind that gate and an app-wide
+ * `enforce()`; or behind that gate and an app-wide no-op middleware, the cost of any Express layer.
+ */
+export const DEMO_HOST_VARIANTS = ['unenforced', 'enforced', 'enforced-app-wide', 'no-op-app-wide'] as const;
+export type DemoHostVariant = (typeof DEMO_HOST_VARIANTS)[number];
 
 export interface DemoHostReady {
   readonly type: 'ready';

@@ -1,33 +1,30 @@
 import { createHistogram, performance } from 'node:perf_hooks';
-import { mean, median } from './bench-support.js';
+import { bootstrapInterval, median, percentileMs } from './bench-support.js';
 import type { DemoHost } from './demo-host.client.js';
-import { percentileMs, runLoad, type LoadOptions } from './load.js';
 import { busyCores, readMachineCpu } from './machine-load.js';
+import { LoadPool } from './sliced-load.js';
 
 export interface OverheadSettings {
   readonly rounds: number;
   readonly connections: number;
-  readonly runSeconds: number;
-  readonly warmUpSeconds: number;
+  /** How long each app is driven in a round. */
+  readonly sliceMs: number;
+  readonly warmUpMs: number;
   /** `?rows=` sent on every request: within the quota of the license in force. */
   readonly rows: number;
 }
 
 /**
- * The apps measured, all in one demo-host process: the route without enforcement, the same route
- * behind it, and a twin of the first — an A/A control whose difference from it is pure noise.
+ * The apps measured, all in one demo-host process: the route without enforcement; the same route
+ * behind `requireQuota`; behind `requireQuota` and an app-wide `enforce()`; behind `requireQuota`
+ * and an app-wide no-op (what Express charges for any app-wide layer); and a twin of the first —
+ * an A/A control whose difference from it is pure noise.
  */
-export interface OverheadApps {
-  readonly host: DemoHost;
-  readonly unenforcedUrl: string;
-  readonly enforcedUrl: string;
-  readonly controlUrl: string;
-}
-
-type AppName = 'unenforced' | 'enforced' | 'control';
+export const APPS = ['unenforced', 'enforced', 'enforcedAppWide', 'noOpAppWide', 'control'] as const;
+export type AppName = (typeof APPS)[number];
 
 export interface AppSummary {
-  /** 2xx req/s, mean over the rounds. */
+  /** 2xx req/s over all the app's slices. */
   readonly requestsPerSecond: number;
   readonly perRound: readonly number[];
   readonly p99PerRoundMs: readonly number[];
@@ -42,11 +39,13 @@ export interface AppSummary {
 
 /** One app against the unenforced one. */
 export interface Comparison {
-  /** App over baseline req/s, for each round's runs (back to back). */
+  /** App over baseline req/s, for each round's slices (back to back). */
   readonly roundRatios: readonly number[];
-  /** The median of `roundRatios`: robust to a burst of outside load hitting one run. */
+  /** The median of `roundRatios`: robust to a burst of outside load hitting one slice. */
   readonly throughputRatio: number;
-  readonly throughputRatioOfMeans: number;
+  /** 95 % bootstrap interval of that median. */
+  readonly throughputRatioInterval: readonly [number, number];
+  readonly throughputRatioOfTotals: number;
   /** Baseline over app server CPU per request: the throughput ratio a CPU-bound server would show. */
   readonly cpuCostRatio: number;
   readonly addedCpuMicrosPerRequest: number;
@@ -61,6 +60,8 @@ export interface Comparison {
 export interface OverheadResult {
   readonly apps: Readonly<Record<AppName, AppSummary>>;
   readonly enforced: Comparison;
+  readonly enforcedAppWide: Comparison;
+  readonly noOpAppWide: Comparison;
   /** The A/A control: how far apart two identical apps measure on this machine. */
   readonly control: Comparison;
   /** Average cores busy with other processes while measuring (null off Linux). */
@@ -68,64 +69,75 @@ export interface OverheadResult {
 }
 
 /**
- * Short runs of each app in turn, the order reversed every other round (U E C, C E U, …), so that
- * drift — a warming JIT, a throttled CPU, a neighbour's build — weighs on all of them alike.
+ * Many short slices of closed-loop load on each app in turn, the order reversed every other round
+ * (U E A N C, C N A E U, …), so that drift — a warming JIT, a throttled CPU, a neighbour's build —
+ * weighs on all of them alike, and a round's apps are compared under the same conditions.
  */
-export async function measureEnforcementOverhead(apps: OverheadApps, settings: OverheadSettings): Promise<OverheadResult> {
-  const names: AppName[] = ['unenforced', 'enforced', 'control'];
-  const baseUrl: Record<AppName, string> = { unenforced: apps.unenforcedUrl, enforced: apps.enforcedUrl, control: apps.controlUrl };
-  const url = (name: AppName) => `${baseUrl[name]}?rows=${settings.rows}`;
-  const load: LoadOptions = { connections: settings.connections, durationSeconds: settings.runSeconds };
-  for (const name of names) await runLoad(url(name), { connections: settings.connections, durationSeconds: settings.warmUpSeconds });
+export async function measureEnforcementOverhead(
+  host: DemoHost,
+  urls: Readonly<Record<AppName, string>>,
+  settings: OverheadSettings,
+): Promise<OverheadResult> {
+  const pools = new Map<AppName, LoadPool>();
+  try {
+    for (const name of APPS) pools.set(name, await LoadPool.open(`${urls[name]}?rows=${settings.rows}`, settings.connections));
+    const pool = (name: AppName) => pools.get(name) as LoadPool;
+    for (const name of APPS) await pool(name).run(settings.warmUpMs);
 
-  const newSample = () => ({ rps: [] as number[], p99: [] as number[], latencies: createHistogram(), cpuMicros: 0, ok: 0, non2xx: 0, errors: 0 });
-  const samples = { unenforced: newSample(), enforced: newSample(), control: newSample() };
-  const machineBefore = readMachineCpu();
-  const ownCpuBefore = process.cpuUsage();
-  const serverCpuBefore = await apps.host.cpuMicros();
-  const startedAt = performance.now();
-  for (let round = 0; round < settings.rounds; round += 1) {
-    for (const name of round % 2 === 0 ? names : [...names].reverse()) {
-      const sample = samples[name];
-      const cpuBefore = await apps.host.cpuMicros();
-      const result = await runLoad(url(name), load);
-      sample.cpuMicros += (await apps.host.cpuMicros()) - cpuBefore;
-      sample.rps.push(result.requestsPerSecond);
-      sample.p99.push(percentileMs(result.latencies, 99));
-      sample.latencies.add(result.latencies);
-      sample.ok += result.ok;
-      sample.non2xx += result.non2xx;
-      sample.errors += result.errors;
+    const newSample = () => ({ rps: [] as number[], p99: [] as number[], latencies: createHistogram(), cpuMicros: 0, ok: 0, elapsedMs: 0, non2xx: 0, errors: 0 });
+    const samples = Object.fromEntries(APPS.map((name) => [name, newSample()])) as Record<AppName, ReturnType<typeof newSample>>;
+    const machineBefore = readMachineCpu();
+    const ownCpuBefore = process.cpuUsage();
+    const serverCpuBefore = await host.cpuMicros();
+    const startedAt = performance.now();
+    for (let round = 0; round < settings.rounds; round += 1) {
+      for (const name of round % 2 === 0 ? APPS : [...APPS].reverse()) {
+        const sample = samples[name];
+        const cpuBefore = await host.cpuMicros();
+        const slice = await pool(name).run(settings.sliceMs);
+        sample.cpuMicros += (await host.cpuMicros()) - cpuBefore;
+        sample.rps.push(slice.ok / (slice.elapsedMs / 1000));
+        sample.p99.push(percentileMs(slice.latencies, 99));
+        sample.latencies.add(slice.latencies);
+        sample.ok += slice.ok;
+        sample.elapsedMs += slice.elapsedMs;
+        sample.non2xx += slice.non2xx;
+        sample.errors += slice.errors;
+      }
     }
-  }
-  const wallMicros = (performance.now() - startedAt) * 1000;
-  const serverCpu = (await apps.host.cpuMicros()) - serverCpuBefore;
-  const ownCpu = process.cpuUsage(ownCpuBefore);
-  const machineAfter = readMachineCpu();
-  const ourCores = (ownCpu.user + ownCpu.system + serverCpu) / wallMicros;
-  const otherProcessesCores =
-    machineBefore === null || machineAfter === null ? null : Math.max(0, busyCores(machineBefore, machineAfter) - ourCores);
+    const wallMicros = (performance.now() - startedAt) * 1000;
+    const serverCpu = (await host.cpuMicros()) - serverCpuBefore;
+    const ownCpu = process.cpuUsage(ownCpuBefore);
+    const machineAfter = readMachineCpu();
+    const ourCores = (ownCpu.user + ownCpu.system + serverCpu) / wallMicros;
+    const otherProcessesCores =
+      machineBefore === null || machineAfter === null ? null : Math.max(0, busyCores(machineBefore, machineAfter) - ourCores);
 
-  const summarize = (name: AppName): AppSummary => {
-    const sample = samples[name];
-    return {
-      requestsPerSecond: mean(sample.rps),
-      perRound: sample.rps,
-      p99PerRoundMs: sample.p99,
-      p50Ms: percentileMs(sample.latencies, 50),
-      p99Ms: percentileMs(sample.latencies, 99),
-      serverCpuMicrosPerRequest: sample.cpuMicros / sample.ok,
-      non2xx: sample.non2xx,
-      errors: sample.errors,
+    const summarize = (name: AppName): AppSummary => {
+      const sample = samples[name];
+      return {
+        requestsPerSecond: sample.ok / (sample.elapsedMs / 1000),
+        perRound: sample.rps,
+        p99PerRoundMs: sample.p99,
+        p50Ms: percentileMs(sample.latencies, 50),
+        p99Ms: percentileMs(sample.latencies, 99),
+        serverCpuMicrosPerRequest: sample.cpuMicros / sample.ok,
+        non2xx: sample.non2xx,
+        errors: sample.errors,
+      };
     };
-  };
-  const summaries = { unenforced: summarize('unenforced'), enforced: summarize('enforced'), control: summarize('control') };
-  return {
-    apps: summaries,
-    enforced: compare(summaries.enforced, summaries.unenforced),
-    control: compare(summaries.control, summaries.unenforced),
-    otherProcessesCores,
-  };
+    const apps = Object.fromEntries(APPS.map((name) => [name, summarize(name)])) as Record<AppName, AppSummary>;
+    return {
+      apps,
+      enforced: compare(apps.enforced, apps.unenforced),
+      enforcedAppWide: compare(apps.enforcedAppWide, apps.unenforced),
+      noOpAppWide: compare(apps.noOpAppWide, apps.unenforced),
+      control: compare(apps.control, apps.unenforced),
+      otherProcessesCores,
+    };
+  } finally {
+    for (const pool of pools.values()) pool.close();
+  }
 }
 
 function compare(app: AppSummary, baseline: AppSummary): Comparison {
@@ -134,7 +146,8 @@ function compare(app: AppSummary, baseline: AppSummary): Comparison {
   return {
     roundRatios,
     throughputRatio: median(roundRatios),
-    throughputRatioOfMeans: app.requestsPerSecond / baseline.requestsPerSecond,
+    throughputRatioInterval: bootstrapInterval(roundRatios, median),
+    throughputRatioOfTotals: app.requestsPerSecond / baseline.requestsPerSecond,
     cpuCostRatio: baseline.serverCpuMicrosPerRequest / app.serverCpuMicrosPerRequest,
     addedCpuMicrosPerRequest: app.serverCpuMicrosPerRequest - baseline.serverCpuMicrosPerRequest,
     addedP99PerRoundMs,

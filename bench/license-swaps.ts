@@ -1,6 +1,6 @@
 import type { DemoHost } from './demo-host.client.js';
-import { runLoad } from './load.js';
 import { sleep } from './bench-support.js';
+import { LoadPool } from './sliced-load.js';
 
 export interface SwapSettings {
   readonly intervalMs: number;
@@ -19,8 +19,8 @@ export interface SwapResult {
   readonly maxGapMs: number;
   readonly requests: number;
   readonly non2xx: number;
+  /** Connections lost or timed out with a request in flight. */
   readonly errors: number;
-  readonly timeouts: number;
   /** Probe answers by status: 200 while Enterprise was in force, 402 while Pro was. */
   readonly probes: Readonly<Record<string, number>>;
 }
@@ -50,21 +50,23 @@ export async function measureSwapsUnderLoad(host: DemoHost, enforcedUrl: string,
 
   await host.startSwaps(settings.intervalMs);
   const probesDone = probe();
-  const load = await runLoad(`${enforcedUrl}?rows=${settings.allowedRows}`, {
-    connections: settings.connections,
-    durationSeconds: settings.runSeconds,
-  });
-  probing = false;
-  await probesDone;
+  const pool = await LoadPool.open(`${enforcedUrl}?rows=${settings.allowedRows}`, settings.connections);
+  let load;
+  try {
+    load = await pool.run(settings.runSeconds * 1000);
+  } finally {
+    pool.close();
+    probing = false;
+    await probesDone;
+  }
   const swaps = await host.stopSwaps();
   return {
     swaps: swaps.swaps,
     swapsPerSecond: swaps.swaps / (swaps.elapsedMs / 1000),
     maxGapMs: swaps.maxGapMs,
-    requests: load.requests,
+    requests: load.ok + load.non2xx + load.errors,
     non2xx: load.non2xx,
     errors: load.errors,
-    timeouts: load.timeouts,
     probes,
   };
 }
