@@ -2,7 +2,16 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { onCpu } from './cpu-pinning.js';
-import type { CpuUsageReply, DemoHostReady, DemoHostReply, DemoHostRequest, DemoHostVariant, SwapsReply } from './demo-host.protocol.js';
+import type {
+  CpuUsageReply,
+  DemoHostReady,
+  DemoHostReply,
+  DemoHostRequest,
+  DemoHostVariant,
+  HandlingTimes,
+  HandlingTimesReply,
+  SwapsReply,
+} from './demo-host.protocol.js';
 
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 
@@ -40,6 +49,11 @@ export class DemoHost {
   /** The child's CPU time so far (user + system), in microseconds: all its apps together. */
   async cpuMicros(): Promise<number> {
     return ((await this.#request({ type: 'cpu-usage' })) as CpuUsageReply).cpuMicros;
+  }
+
+  /** Each app's request handling times since the last call, in the order of the variants. */
+  async handlingTimes(): Promise<readonly HandlingTimes[]> {
+    return ((await this.#request({ type: 'handling-times' })) as HandlingTimesReply).times;
   }
 
   async startSwaps(intervalMs: number): Promise<void> {

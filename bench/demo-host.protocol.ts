@@ -15,6 +15,7 @@ export interface DemoHostReady {
 
 export type DemoHostRequest =
   | { readonly id: number; readonly type: 'cpu-usage' }
+  | { readonly id: number; readonly type: 'handling-times' }
   | { readonly id: number; readonly type: 'start-swaps'; readonly intervalMs: number }
   | { readonly id: number; readonly type: 'stop-swaps' };
 
@@ -23,6 +24,20 @@ export interface CpuUsageReply {
   readonly type: 'cpu-usage';
   /** `process.cpuUsage()` user + system, in microseconds. */
   readonly cpuMicros: number;
+}
+
+/** One app's synchronous request handling since the last `handling-times` request. */
+export interface HandlingTimes {
+  readonly count: number;
+  readonly meanNanos: number;
+  readonly medianNanos: number;
+}
+
+export interface HandlingTimesReply {
+  readonly id: number;
+  readonly type: 'handling-times';
+  /** In the order of the variants; the counters restart at each request. */
+  readonly times: readonly HandlingTimes[];
 }
 
 export interface SwapsReply {
@@ -35,4 +50,4 @@ export interface SwapsReply {
   readonly maxGapMs: number;
 }
 
-export type DemoHostReply = CpuUsageReply | SwapsReply | { readonly id: number; readonly type: 'ok' };
+export type DemoHostReply = CpuUsageReply | HandlingTimesReply | SwapsReply | { readonly id: number; readonly type: 'ok' };

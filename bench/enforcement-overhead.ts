@@ -1,6 +1,7 @@
 import { createHistogram, performance } from 'node:perf_hooks';
 import { bootstrapInterval, median, percentileMs } from './bench-support.js';
-import type { DemoHost } from './demo-host.client.js';
+import { DemoHost } from './demo-host.client.js';
+import type { DemoHostVariant } from './demo-host.protocol.js';
 import { busyCores, readMachineCpu } from './machine-load.js';
 import { LoadPool } from './sliced-load.js';
 
@@ -10,6 +11,8 @@ export interface OverheadSettings {
   /** How long each app is driven in a round. */
   readonly sliceMs: number;
   readonly warmUpMs: number;
+  /** How long all apps are driven at once, their requests interleaved, to time their handling. */
+  readonly interleavedMs: number;
   /** `?rows=` sent on every request: within the quota of the license in force. */
   readonly rows: number;
 }
@@ -23,6 +26,19 @@ export interface OverheadSettings {
 export const APPS = ['unenforced', 'enforced', 'enforcedAppWide', 'noOpAppWide', 'control'] as const;
 export type AppName = (typeof APPS)[number];
 
+const VARIANT_OF: Readonly<Record<AppName, DemoHostVariant>> = {
+  unenforced: 'unenforced',
+  enforced: 'enforced',
+  enforcedAppWide: 'enforced-app-wide',
+  noOpAppWide: 'no-op-app-wide',
+  control: 'unenforced',
+};
+
+/** A demo-host child serving every app, on `cpu` alone when given. */
+export const startOverheadHost = (cpu: number | null) => DemoHost.start(APPS.map((name) => VARIANT_OF[name]), cpu);
+
+export const appUrl = (host: DemoHost, name: AppName) => host.urls[APPS.indexOf(name)] as string;
+
 export interface AppSummary {
   /** 2xx req/s over all the app's slices. */
   readonly requestsPerSecond: number;
@@ -35,6 +51,9 @@ export interface AppSummary {
   readonly serverCpuMicrosPerRequest: number;
   readonly non2xx: number;
   readonly errors: number;
+  /** Synchronous handling per request, the apps' requests interleaved. */
+  readonly handlingMeanMicros: number;
+  readonly handlingMedianMicros: number;
 }
 
 /** One app against the unenforced one. */
@@ -49,6 +68,16 @@ export interface Comparison {
   /** Baseline over app server CPU per request: the throughput ratio a CPU-bound server would show. */
   readonly cpuCostRatio: number;
   readonly addedCpuMicrosPerRequest: number;
+  /** Added median handling time per request, measured with the apps' requests interleaved. */
+  readonly addedHandlingMicros: number;
+  /**
+   * The throughput ratio that added handling time implies for a CPU-bound server: baseline CPU per
+   * request over that plus the added handling. Far less noisy than the measured ratio, as
+   * interleaving cancels the machine's drift, but blind to garbage collection: a collection pauses
+   * whichever app's request fills the young generation, whichever app allocated more, so it is
+   * left out (the median) rather than handed out at random (the mean).
+   */
+  readonly impliedThroughputRatio: number;
   /** App minus baseline p99, for each round. */
   readonly addedP99PerRoundMs: readonly number[];
   /** The median of `addedP99PerRoundMs`. */
@@ -69,18 +98,17 @@ export interface OverheadResult {
 }
 
 /**
- * Many short slices of closed-loop load on each app in turn, the order reversed every other round
- * (U E A N C, C N A E U, …), so that drift — a warming JIT, a throttled CPU, a neighbour's build —
- * weighs on all of them alike, and a round's apps are compared under the same conditions.
+ * Many short slices of closed-loop load on each app in turn, the order rotated every round
+ * (U E A N C, E A N C U, …): every app takes every place in a round equally often and never runs
+ * twice in a row, so that drift — a warming JIT, a throttled CPU, a neighbour's build — weighs on
+ * all of them alike, and a round's apps are compared under the same conditions. (Reversing the
+ * order every other round instead left the A/A twin 2–5 % behind the app it is compared with.)
+ * Then all apps at once, their requests interleaved, for the handling times.
  */
-export async function measureEnforcementOverhead(
-  host: DemoHost,
-  urls: Readonly<Record<AppName, string>>,
-  settings: OverheadSettings,
-): Promise<OverheadResult> {
+export async function measureEnforcementOverhead(host: DemoHost, settings: OverheadSettings): Promise<OverheadResult> {
   const pools = new Map<AppName, LoadPool>();
   try {
-    for (const name of APPS) pools.set(name, await LoadPool.open(`${urls[name]}?rows=${settings.rows}`, settings.connections));
+    for (const name of APPS) pools.set(name, await LoadPool.open(`${appUrl(host, name)}?rows=${settings.rows}`, settings.connections));
     const pool = (name: AppName) => pools.get(name) as LoadPool;
     for (const name of APPS) await pool(name).run(settings.warmUpMs);
 
@@ -91,7 +119,7 @@ export async function measureEnforcementOverhead(
     const serverCpuBefore = await host.cpuMicros();
     const startedAt = performance.now();
     for (let round = 0; round < settings.rounds; round += 1) {
-      for (const name of round % 2 === 0 ? APPS : [...APPS].reverse()) {
+      for (const name of rotated(APPS, round)) {
         const sample = samples[name];
         const cpuBefore = await host.cpuMicros();
         const slice = await pool(name).run(settings.sliceMs);
@@ -113,8 +141,14 @@ export async function measureEnforcementOverhead(
     const otherProcessesCores =
       machineBefore === null || machineAfter === null ? null : Math.max(0, busyCores(machineBefore, machineAfter) - ourCores);
 
+    await host.handlingTimes(); // restarts the counters
+    await Promise.all(APPS.map((name) => pool(name).run(settings.interleavedMs)));
+    const handling = await host.handlingTimes();
+
     const summarize = (name: AppName): AppSummary => {
       const sample = samples[name];
+      const times = handling[APPS.indexOf(name)];
+      if (times === undefined || times.count === 0) throw new Error(`no handling times for ${name}`);
       return {
         requestsPerSecond: sample.ok / (sample.elapsedMs / 1000),
         perRound: sample.rps,
@@ -124,6 +158,8 @@ export async function measureEnforcementOverhead(
         serverCpuMicrosPerRequest: sample.cpuMicros / sample.ok,
         non2xx: sample.non2xx,
         errors: sample.errors,
+        handlingMeanMicros: times.meanNanos / 1000,
+        handlingMedianMicros: times.medianNanos / 1000,
       };
     };
     const apps = Object.fromEntries(APPS.map((name) => [name, summarize(name)])) as Record<AppName, AppSummary>;
@@ -140,9 +176,13 @@ export async function measureEnforcementOverhead(
   }
 }
 
+/** `items` rotated left by `by`: U E A N C, E A N C U, A N C U E, … */
+const rotated = <T>(items: readonly T[], by: number): T[] => items.map((_, index) => items[(index + by) % items.length] as T);
+
 function compare(app: AppSummary, baseline: AppSummary): Comparison {
   const roundRatios = app.perRound.map((rps, round) => rps / (baseline.perRound[round] as number));
   const addedP99PerRoundMs = app.p99PerRoundMs.map((p99, round) => p99 - (baseline.p99PerRoundMs[round] as number));
+  const addedHandlingMicros = app.handlingMedianMicros - baseline.handlingMedianMicros;
   return {
     roundRatios,
     throughputRatio: median(roundRatios),
@@ -150,6 +190,8 @@ function compare(app: AppSummary, baseline: AppSummary): Comparison {
     throughputRatioOfTotals: app.requestsPerSecond / baseline.requestsPerSecond,
     cpuCostRatio: baseline.serverCpuMicrosPerRequest / app.serverCpuMicrosPerRequest,
     addedCpuMicrosPerRequest: app.serverCpuMicrosPerRequest - baseline.serverCpuMicrosPerRequest,
+    addedHandlingMicros,
+    impliedThroughputRatio: baseline.serverCpuMicrosPerRequest / (baseline.serverCpuMicrosPerRequest + addedHandlingMicros),
     addedP99PerRoundMs,
     addedP99Ms: median(addedP99PerRoundMs),
     addedP99PooledMs: app.p99Ms - baseline.p99Ms,
