@@ -86,7 +86,7 @@ async function main(variants: readonly DemoHostVariant[]): Promise<void> {
   const enterprise = await verifiedLicense(key, 'enterprise');
 
   // The route is the same in every app: bare, or gated by requireQuota (which pins the license
-  // itself as the example host's /demo/query does), alone or behind an app-wide layer.
+  // itself), alone or behind an app-wide layer.
   const urls: string[] = [];
   const servers: Server[] = [];
   const handling: RecordableHistogram[] = [];

@@ -147,6 +147,9 @@ describe('openapi.yaml', () => {
     const { app } = await startedHost({ SOFTCLIENT4ES_LICENSE_KEY: jwt });
     const demo = await call(app, 'get', '/demo/query', null);
     expect(demo.headers.warning).toMatch(/^299 - "License expired on /);
+    const refused = await call(app, 'get', '/demo/query?rows=many', null);
+    expect(refused.status).toBe(400);
+    expect(refused.headers.warning).toMatch(/^299 - "License expired on /);
     expect((await call(app, 'get', '/admin/license')).body.grace).toMatchObject({ status: 'mid', days_expired: 10 });
   });
 
