@@ -98,52 +98,16 @@ export interface OverheadResult {
 }
 
 /**
- * Many short slices of closed-loop load on each app in turn, the order rotated every round
- * (U E A N C, E A N C U, …): every app takes every place in a round equally often and never runs
- * twice in a row, so that drift — a warming JIT, a throttled CPU, a neighbour's build — weighs on
- * all of them alike, and a round's apps are compared under the same conditions. (Reversing the
- * order every other round instead left the A/A twin 2–5 % behind the app it is compared with.)
- * Then all apps at once, their requests interleaved, for the handling times.
+ * Slices of load on each app in turn (the measured throughput), then all apps at once (their
+ * handling times), each compared with the bare route.
  */
 export async function measureEnforcementOverhead(host: DemoHost, settings: OverheadSettings): Promise<OverheadResult> {
   const pools = new Map<AppName, LoadPool>();
   try {
     for (const name of APPS) pools.set(name, await LoadPool.open(`${appUrl(host, name)}?rows=${settings.rows}`, settings.connections));
-    const pool = (name: AppName) => pools.get(name) as LoadPool;
-    for (const name of APPS) await pool(name).run(settings.warmUpMs);
-
-    const newSample = () => ({ rps: [] as number[], p99: [] as number[], latencies: createHistogram(), cpuMicros: 0, ok: 0, elapsedMs: 0, non2xx: 0, errors: 0 });
-    const samples = Object.fromEntries(APPS.map((name) => [name, newSample()])) as Record<AppName, ReturnType<typeof newSample>>;
-    const machineBefore = readMachineCpu();
-    const ownCpuBefore = process.cpuUsage();
-    const serverCpuBefore = await host.cpuMicros();
-    const startedAt = performance.now();
-    for (let round = 0; round < settings.rounds; round += 1) {
-      for (const name of rotated(APPS, round)) {
-        const sample = samples[name];
-        const cpuBefore = await host.cpuMicros();
-        const slice = await pool(name).run(settings.sliceMs);
-        sample.cpuMicros += (await host.cpuMicros()) - cpuBefore;
-        sample.rps.push(slice.ok / (slice.elapsedMs / 1000));
-        sample.p99.push(percentileMs(slice.latencies, 99));
-        sample.latencies.add(slice.latencies);
-        sample.ok += slice.ok;
-        sample.elapsedMs += slice.elapsedMs;
-        sample.non2xx += slice.non2xx;
-        sample.errors += slice.errors;
-      }
-    }
-    const wallMicros = (performance.now() - startedAt) * 1000;
-    const serverCpu = (await host.cpuMicros()) - serverCpuBefore;
-    const ownCpu = process.cpuUsage(ownCpuBefore);
-    const machineAfter = readMachineCpu();
-    const ourCores = (ownCpu.user + ownCpu.system + serverCpu) / wallMicros;
-    const otherProcessesCores =
-      machineBefore === null || machineAfter === null ? null : Math.max(0, busyCores(machineBefore, machineAfter) - ourCores);
-
-    await host.handlingTimes(); // restarts the counters
-    await Promise.all(APPS.map((name) => pool(name).run(settings.interleavedMs)));
-    const handling = await host.handlingTimes();
+    for (const pool of pools.values()) await pool.run(settings.warmUpMs);
+    const { samples, otherProcessesCores } = await runSlices(host, pools, settings);
+    const handling = await timeHandling(host, pools, settings.interleavedMs);
 
     const summarize = (name: AppName): AppSummary => {
       const sample = samples[name];
@@ -174,6 +138,54 @@ export async function measureEnforcementOverhead(host: DemoHost, settings: Overh
   } finally {
     for (const pool of pools.values()) pool.close();
   }
+}
+
+const newSample = () => ({ rps: [] as number[], p99: [] as number[], latencies: createHistogram(), cpuMicros: 0, ok: 0, elapsedMs: 0, non2xx: 0, errors: 0 });
+type Sample = ReturnType<typeof newSample>;
+
+/**
+ * Many short slices of closed-loop load on each app in turn, the order rotated every round
+ * (U E A N C, E A N C U, …): every app takes every place in a round equally often and never runs
+ * twice in a row, so that drift — a warming JIT, a throttled CPU, a neighbour's build — weighs on
+ * all of them alike, and a round's apps are compared under the same conditions. (Reversing the
+ * order every other round instead left the A/A twin 2–5 % behind the app it is compared with.)
+ */
+async function runSlices(host: DemoHost, pools: ReadonlyMap<AppName, LoadPool>, settings: OverheadSettings) {
+  const samples = Object.fromEntries(APPS.map((name) => [name, newSample()])) as Record<AppName, Sample>;
+  const machineBefore = readMachineCpu();
+  const ownCpuBefore = process.cpuUsage();
+  const serverCpuBefore = await host.cpuMicros();
+  const startedAt = performance.now();
+  for (let round = 0; round < settings.rounds; round += 1) {
+    for (const name of rotated(APPS, round)) {
+      const sample = samples[name];
+      const cpuBefore = await host.cpuMicros();
+      const slice = await (pools.get(name) as LoadPool).run(settings.sliceMs);
+      sample.cpuMicros += (await host.cpuMicros()) - cpuBefore;
+      sample.rps.push(slice.ok / (slice.elapsedMs / 1000));
+      sample.p99.push(percentileMs(slice.latencies, 99));
+      sample.latencies.add(slice.latencies);
+      sample.ok += slice.ok;
+      sample.elapsedMs += slice.elapsedMs;
+      sample.non2xx += slice.non2xx;
+      sample.errors += slice.errors;
+    }
+  }
+  const wallMicros = (performance.now() - startedAt) * 1000;
+  const serverCpu = (await host.cpuMicros()) - serverCpuBefore;
+  const ownCpu = process.cpuUsage(ownCpuBefore);
+  const machineAfter = readMachineCpu();
+  const ourCores = (ownCpu.user + ownCpu.system + serverCpu) / wallMicros;
+  const otherProcessesCores =
+    machineBefore === null || machineAfter === null ? null : Math.max(0, busyCores(machineBefore, machineAfter) - ourCores);
+  return { samples, otherProcessesCores };
+}
+
+/** Loads all apps at once, their requests interleaved, and reads each app's handling times. */
+async function timeHandling(host: DemoHost, pools: ReadonlyMap<AppName, LoadPool>, ms: number) {
+  await host.handlingTimes(); // restarts the counters
+  await Promise.all([...pools.values()].map((pool) => pool.run(ms)));
+  return host.handlingTimes();
 }
 
 /** `items` rotated left by `by`: U E A N C, E A N C U, A N C U E, … */
