@@ -108,6 +108,31 @@ export async function createPrivateFile(path: string, data: string): Promise<boo
   }
 }
 
+/** Renames `path` (a symbolic link itself, never its target) to `to`; false when `path` is gone. */
+export async function renameIfPresent(path: string, to: string): Promise<boolean> {
+  try {
+    await fs.rename(path, to);
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return false;
+    throw error;
+  }
+  await syncDirectory(dirname(path));
+  return true;
+}
+
+/** Moves `from` back to `path` unless `path` exists again, in which case `from` stays and false is returned. */
+export async function moveBackIfAbsent(from: string, path: string): Promise<boolean> {
+  try {
+    await fs.link(from, path);
+  } catch (error) {
+    if (errorCode(error) === 'EEXIST') return false;
+    throw error;
+  }
+  await fs.rm(from, { force: true });
+  await syncDirectory(dirname(path));
+  return true;
+}
+
 export async function removeFile(path: string): Promise<void> {
   await fs.rm(path, { force: true });
 }

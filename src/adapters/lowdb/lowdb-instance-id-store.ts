@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { Low } from 'lowdb';
 import type { InstanceIdStore } from '../../ports/instance-id-store.port.js';
 import type { Logger } from '../../ports/logger.port.js';
-import { createPrivateFile, ensurePrivateDirectory } from '../fs/private-files.js';
-import { PrivateJsonFile } from './private-json-file.js';
+import { createPrivateFile, ensurePrivateDirectory, moveBackIfAbsent, PrivateFileError, renameIfPresent } from '../fs/private-files.js';
+import { CorruptFileError, PrivateJsonFile } from './private-json-file.js';
 
 export const INSTANCE_ID_FILE = 'instance.json';
 
@@ -25,9 +25,33 @@ function parseInstanceDocument(document: unknown): InstanceDocument {
 }
 
 /**
+ * Moves the instance file at `path`, found untrusted, aside (`<path>.untrusted-<time>-<random>`)
+ * and returns where to. Returns null when another process got there first: the file is gone, or
+ * it now holds a trusted id (a new one that process just created), which stays where it is.
+ */
+export async function setUntrustedInstanceFileAside(path: string): Promise<string | null> {
+  const aside = `${path}.untrusted-${new Date().toISOString().replace(/[:.]/g, '-')}-${randomUUID().slice(0, 8)}`;
+  if (!(await renameIfPresent(path, aside))) return null;
+  if ((await readInstanceId(aside)) === null) return aside;
+  await moveBackIfAbsent(aside, path);
+  return null;
+}
+
+/** The id stored at `path`, or null when there is none that can be trusted. */
+async function readInstanceId(path: string): Promise<string | null> {
+  try {
+    return (await new PrivateJsonFile(path, parseInstanceDocument).read())?.instance_id ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/**
  * The installation's UUID in `<cache dir>/instance.json`: created once (atomically, so two
- * processes starting together agree) and never rewritten. When the directory cannot be used,
- * the id lives for this process only and a WARN says so.
+ * processes starting together agree) and never rewritten. A file that cannot be trusted is
+ * treated as absent (DESIGN §8): moved aside for the operator, never deleted, and replaced by a
+ * new id that later starts reuse. When the directory cannot be used, the id lives for this
+ * process only and a WARN says so.
  */
 export class LowdbInstanceIdStore implements InstanceIdStore {
   readonly #file: PrivateJsonFile<InstanceDocument>;
@@ -41,7 +65,7 @@ export class LowdbInstanceIdStore implements InstanceIdStore {
 
   async load(): Promise<string> {
     try {
-      return (await this.#read()) ?? (await this.#create());
+      return (await this.#readOrSetAside()) ?? (await this.#create());
     } catch (error) {
       const id = randomUUID();
       this.logger.warn(`Instance id not persisted, using a temporary one: ${error instanceof Error ? error.message : error}`, {
@@ -55,6 +79,22 @@ export class LowdbInstanceIdStore implements InstanceIdStore {
     const db = new Low(this.#file, EMPTY);
     await db.read();
     return db.data.instance_id;
+  }
+
+  /** The stored id; null when there is none, or when the file could not be trusted and was moved aside. */
+  async #readOrSetAside(): Promise<string | null> {
+    try {
+      return await this.#read();
+    } catch (error) {
+      if (!(error instanceof CorruptFileError || error instanceof PrivateFileError)) throw error;
+      const aside = await setUntrustedInstanceFileAside(this.#file.path);
+      if (aside === null) return this.#read(); // another process got there first
+      this.logger.warn(`Instance id file could not be trusted (${error.message}); moved it aside, a new id replaces it`, {
+        path: this.#file.path,
+        moved_to: aside,
+      });
+      return null;
+    }
   }
 
   async #create(): Promise<string> {

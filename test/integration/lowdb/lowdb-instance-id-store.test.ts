@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { INSTANCE_ID_FILE, LowdbInstanceIdStore } from '../../../src/adapters/lowdb/lowdb-instance-id-store.js';
+import { INSTANCE_ID_FILE, LowdbInstanceIdStore, setUntrustedInstanceFileAside } from '../../../src/adapters/lowdb/lowdb-instance-id-store.js';
 import { entriesOf, permissionsOf, withUmask } from '../../support/file-system.js';
 import { RecordingLogger } from '../../support/recording-logger.js';
 import { makeTempDir, removeTempDir } from '../../support/temp-dir.js';
@@ -77,7 +77,9 @@ describe('LowdbInstanceIdStore', () => {
     await expect(newStore().load()).resolves.toBe(KNOWN_ID);
   });
 
-  describe('when instance.json cannot be trusted, it uses a temporary id, logs a WARN and keeps the file for the operator', () => {
+  describe('when instance.json cannot be trusted, it moves the file aside for the operator, logs a WARN and creates an id that later starts reuse', () => {
+    const untrustedFiles = () => entriesOf(cacheDir).filter((name) => name.startsWith(`${INSTANCE_ID_FILE}.untrusted-`));
+
     it.each([
       ['bad JSON', '{"instance_id": "0b9e6a52-'],
       ['a wrong shape', JSON.stringify([KNOWN_ID])],
@@ -91,13 +93,21 @@ describe('LowdbInstanceIdStore', () => {
 
       expect(id).toMatch(UUID_V4);
       expect(id).not.toBe(KNOWN_ID);
+      const [aside] = untrustedFiles();
       expect(logger.entries).toEqual([
-        { level: 'warn', message: expect.stringContaining('Instance id not persisted'), fields: { path: instanceFile() } },
+        {
+          level: 'warn',
+          message: expect.stringContaining('Instance id file could not be trusted'),
+          fields: { path: instanceFile(), moved_to: join(cacheDir, aside as string) },
+        },
       ]);
-      expect(readFileSync(instanceFile(), 'utf8')).toBe(content);
+      expect(readFileSync(join(cacheDir, aside as string), 'utf8')).toBe(content);
+      expect(JSON.parse(readFileSync(instanceFile(), 'utf8')).instance_id).toBe(id);
+      await expect(newStore().load()).resolves.toBe(id);
+      expect(logger.entries).toHaveLength(1);
     });
 
-    it('a symbolic link, even to a valid instance file, is not followed', async () => {
+    it('a symbolic link, even to a valid instance file, is not followed: the link is moved, its target untouched', async () => {
       mkdirSync(cacheDir, { mode: 0o700 });
       const target = join(root, 'other-installation.json');
       const planted = JSON.stringify({ instance_id: KNOWN_ID, created_at: null });
@@ -110,6 +120,37 @@ describe('LowdbInstanceIdStore', () => {
       expect(id).not.toBe(KNOWN_ID);
       expect(logger.at('warn')).toEqual([expect.stringContaining('is a symbolic link')]);
       expect(readFileSync(target, 'utf8')).toBe(planted);
+      expect(lstatSync(join(cacheDir, untrustedFiles()[0] as string)).isSymbolicLink()).toBe(true);
+      expect(lstatSync(instanceFile()).isFile()).toBe(true);
+    });
+
+    it('gives processes starting together one id, and keeps the untrusted file once', async () => {
+      const content = '{"instance_id": "0b9e6a52-';
+      plantInstanceFile(content);
+
+      const ids = await Promise.all(Array.from({ length: 6 }, () => newStore().load()));
+
+      expect(new Set(ids).size).toBe(1);
+      expect(JSON.parse(readFileSync(instanceFile(), 'utf8')).instance_id).toBe(ids[0]);
+      expect(untrustedFiles().map((name) => readFileSync(join(cacheDir, name), 'utf8'))).toEqual([content]);
+    });
+  });
+
+  describe('setUntrustedInstanceFileAside, when processes race over an untrusted file', () => {
+    it('leaves a trusted id in place: another process created it after this one found the file untrusted', async () => {
+      const valid = JSON.stringify({ instance_id: KNOWN_ID, created_at: null });
+      plantInstanceFile(valid);
+
+      await expect(setUntrustedInstanceFileAside(instanceFile())).resolves.toBeNull();
+
+      expect(readFileSync(instanceFile(), 'utf8')).toBe(valid);
+      expect(entriesOf(cacheDir)).toEqual([INSTANCE_ID_FILE]);
+    });
+
+    it('answers null when the file is already gone', async () => {
+      mkdirSync(cacheDir, { mode: 0o700 });
+      await expect(setUntrustedInstanceFileAside(instanceFile())).resolves.toBeNull();
+      expect(entriesOf(cacheDir)).toEqual([]);
     });
   });
 
