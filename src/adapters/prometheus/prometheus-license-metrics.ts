@@ -13,11 +13,11 @@ export interface LicenseMetricsSource {
 }
 
 /**
- * The expiry gauges carry a `tier` label because prom-client always exports an unlabelled gauge
- * (0 after a reset): without the label, Community would look like a license expiring right now.
- *
  * Prometheus metrics with prom-client, in a registry of this agent's own. Values derived from the
  * license in force are computed at scrape time; events are counted as they happen.
+ *
+ * The expiry gauges carry a `tier` label because prom-client always exports an unlabelled gauge
+ * (0 after a reset): without the label, Community would look like a license expiring right now.
  */
 export class PrometheusLicenseMetrics implements LicenseTelemetry {
   readonly registry = new Registry();
