@@ -15,6 +15,7 @@ export function aLicenseClaims(now: Date, overrides: Partial<LicenseClaims> = {}
     issuedAt: new Date(now.getTime() - DAY),
     expiresAt: new Date(now.getTime() + 365 * DAY),
     notBefore: null,
+    gracePeriodDays: null,
     ...overrides,
   };
 }

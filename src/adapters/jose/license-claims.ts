@@ -23,6 +23,7 @@ export function parseLicenseClaims(payload: Record<string, unknown>): LicenseCla
     issuedAt: numericDate(payload, 'iat', true),
     expiresAt: numericDate(payload, 'exp', true),
     notBefore: payload.nbf === undefined ? null : numericDate(payload, 'nbf', false),
+    gracePeriodDays: null,
   };
 }
 

@@ -22,6 +22,11 @@ export interface LicenseClaims {
   readonly issuedAt: Date;
   readonly expiresAt: Date;
   readonly notBefore: Date | null;
+  /**
+   * The vendor's grace period for this license, in whole days (signed claim `grace_period_days`,
+   * an integer 0–365); null when the token does not say (DESIGN §3, amended 2026-11-30).
+   */
+  readonly gracePeriodDays: number | null;
 }
 
 /** Identifies a token without revealing it. */
