@@ -1,0 +1,91 @@
+import { describe, expect, it } from '@jest/globals';
+import fc from 'fast-check';
+import { MAX_SAFE_TEXT_CODE_POINTS, REDACTED, TextGate } from '../../../src/domain/model/safe-text.js';
+
+const API_KEY = 'sk-live-4f9c2a7e1b3d5f60';
+const ADMIN_TOKEN = 'admin-token-0123456789abcdef';
+const STATIC_JWT = 'eyJhbGciOiJFZERTQSJ9.eyJ0aWVyIjoicHJvIn0.c2lnbmF0dXJlLWJ5dGVz';
+const gate = () => new TextGate([API_KEY, ADMIN_TOKEN, STATIC_JWT]);
+
+// Everything the gate must never let through: C0/C1 controls, line separators, bidi controls.
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+
+describe('TextGate', () => {
+  it('removes a whole API key quoted by the backend (the revoked-key 401 of the issue)', () => {
+    expect(gate().pass(`The API key ${API_KEY} was revoked`)).toBe(`The API key ${REDACTED} was revoked`);
+  });
+
+  it('removes secrets before cutting, so that no prefix of a key survives a cut', () => {
+    const text = `${'x'.repeat(MAX_SAFE_TEXT_CODE_POINTS - 10)} ${API_KEY}`;
+    const passed = gate().pass(text);
+    expect(passed).not.toContain('sk-live');
+    expect(Array.from(passed)).toHaveLength(MAX_SAFE_TEXT_CODE_POINTS);
+    expect(passed.endsWith('…')).toBe(true);
+  });
+
+  it('removes a key split by a control character and a key quoted in part', () => {
+    expect(gate().pass(`key sk-live-4f9c\u0000 2a7e1b3d5f60 end`)).not.toMatch(/2a7e1b3d|sk-live-4/);
+    expect(gate().pass('prefix 4f9c2a7e1b3d suffix')).toBe(`prefix ${REDACTED} suffix`);
+  });
+
+  it('removes the JSON-escaped form of a secret', () => {
+    const quoted = 'tok"en\\with-quotes';
+    expect(new TextGate([quoted]).pass(JSON.stringify({ token: quoted }))).not.toContain('en\\\\with');
+  });
+
+  it('removes any JWT-shaped text and bearer credentials, configured or not', () => {
+    expect(gate().pass('got eyJabc.def.ghi and more')).toBe(`got ${REDACTED} and more`);
+    expect(gate().pass('Authorization: Bearer abc.def-123')).toBe(`Authorization: Bearer ${REDACTED}`);
+  });
+
+  it('turns controls, line separators and bidi controls into spaces and trims', () => {
+    expect(gate().pass('\u202eline\u2028two\r\nthree\u0085\u200f ')).toBe('line two three');
+  });
+
+  it('cuts on code points, never inside a surrogate pair', () => {
+    const passed = gate().pass('😀'.repeat(400), 10);
+    expect(Array.from(passed)).toEqual([...Array(9).fill('😀'), '…']);
+  });
+
+  it('is idempotent', () => {
+    const once = gate().pass(`${'é'.repeat(500)} ${API_KEY}`);
+    expect(gate().pass(once)).toBe(once);
+  });
+
+  it('passOptional gives null for non-strings and blank text', () => {
+    expect(gate().passOptional(undefined)).toBeNull();
+    expect(gate().passOptional(42)).toBeNull();
+    expect(gate().passOptional(' \u0000 ')).toBeNull();
+    expect(gate().passOptional('ok')).toBe('ok');
+  });
+
+  it('ignores null and too short secrets, and learns secrets later', () => {
+    const later = new TextGate([null, 'abc']);
+    expect(later.pass('abc')).toBe('abc');
+    later.addSecret(ADMIN_TOKEN);
+    expect(later.pass(`t=${ADMIN_TOKEN}`)).toBe(`t=${REDACTED}`);
+  });
+
+  it('property: no output holds a control or bidi character, or 8+ characters of a secret', () => {
+    const secretArb = fc.string({ minLength: 8, maxLength: 40, unit: 'grapheme-ascii' });
+    fc.assert(
+      fc.property(
+        secretArb,
+        fc.array(fc.oneof(fc.string({ unit: 'binary' }), fc.constantFrom('\u202e', '\u2028', '\n', '\u0085')), { maxLength: 6 }),
+        fc.nat({ max: 400 }),
+        (secret, noise, max) => {
+          // the secret, whole and in pieces, among hostile characters
+          const pieces = [secret, secret.slice(0, secret.length - 1), secret.slice(1)];
+          const text = [...noise, ...pieces, ...noise.reverse()].join('');
+          const out = new TextGate([secret]).pass(text, Math.max(1, max));
+          expect(out).not.toMatch(UNSAFE);
+          const escaped = JSON.stringify(secret).slice(1, -1);
+          for (const form of [secret, escaped]) {
+            for (let i = 0; i + 8 <= form.length; i += 1) expect(out).not.toContain(form.slice(i, i + 8));
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
