@@ -1,4 +1,4 @@
-import type { TimerHandle, Timers } from '../../ports/timers.port.js';
+import { assertFiniteDelay, type TimerHandle, type Timers } from '../../ports/timers.port.js';
 
 /** Node's `setTimeout` fires at once for delays past 2^31-1 ms; longer waits are chained. */
 const LONGEST_NODE_DELAY_MS = 2_147_483_647;
@@ -9,6 +9,7 @@ const LONGEST_NODE_DELAY_MS = 2_147_483_647;
  */
 export class NodeTimers implements Timers {
   schedule(callback: () => void, delayMs: number): TimerHandle {
+    assertFiniteDelay(delayMs);
     const dueAt = Date.now() + Math.max(0, delayMs);
     let timer: NodeJS.Timeout;
     const arm = (ms: number) => {
