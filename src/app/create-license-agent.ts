@@ -3,19 +3,22 @@ import { Container, type ContainerModule } from 'inversify';
 import { ExpressEnforcement } from '../adapters/express/enforcement.js';
 import type { MetricsExposition } from '../adapters/express/metrics-handler.js';
 import { PinoLogger } from '../adapters/pino/pino-logger.js';
+import { TextGate } from '../domain/model/safe-text.js';
 import type { ExpireLicense } from '../domain/expiry/expire-license.js';
 import type { GraceWarnings } from '../domain/expiry/grace-warnings.js';
 import type { LicenseState } from '../domain/model/license-state.js';
 import type { ForceRefresh } from '../domain/refresh/force-refresh.js';
 import type { RefreshLicense } from '../domain/refresh/refresh-license.js';
+import type { ResolveLicense } from '../domain/resolution/resolve-license.js';
 import { refreshSchedulePolicy } from '../domain/refresh/refresh-schedule.js';
-import type { Clock } from '../ports/clock.port.js';
 import type { LicenseTelemetry } from '../ports/license-telemetry.port.js';
 import type { Logger } from '../ports/logger.port.js';
 import type { Timers } from '../ports/timers.port.js';
 import { TYPES } from '../ports/types.js';
 import type { AgentConfig } from './config.js';
 import { ExpiryWatch } from './expiry-watch.js';
+import { GatedLogger } from './gated-logger.js';
+import type { HighWaterClock } from './high-water-clock.js';
 import { LicenseAgent } from './license-agent.js';
 import { coreModule, systemModule } from './modules/core.module.js';
 import { httpBackendModule } from './modules/http-backend.module.js';
@@ -68,18 +71,25 @@ export function configSecrets(config: AgentConfig): string[] {
   return [config.apiKey, config.adminToken, config.staticLicenseJwt].filter((secret): secret is string => secret !== null);
 }
 
+/** The text gate for a configuration: it removes the configuration's secrets from any text. */
+export function textGateFor(config: AgentConfig): TextGate {
+  return new TextGate(configSecrets(config));
+}
+
 /**
  * Composition root: builds the agent from its container modules. Rejects only when the
  * configuration itself is unusable (an unreadable trusted-keys file); license problems are logged.
  */
 export async function createLicenseAgent(config: AgentConfig, options: LicenseAgentOptions = {}): Promise<LicenseAgent> {
-  const logger = options.logger ?? new PinoLogger({ level: config.logLevel, secrets: configSecrets(config) });
+  const gate = textGateFor(config);
+  const given = options.logger ?? new PinoLogger({ level: config.logLevel, gate });
+  const logger = new GatedLogger(given, gate);
   const modules = { ...defaultModules(), ...options.modules };
   const container = new Container();
-  container.load(coreModule(config, logger), ...Object.values(modules));
+  container.load(coreModule(config, logger, gate), ...Object.values(modules));
   const get = <T>(id: symbol) => container.getAsync<T>(id);
 
-  const clock = await get<Clock>(TYPES.Clock);
+  const clock = await get<HighWaterClock>(TYPES.Clock);
   const timers = await get<Timers>(TYPES.Timers);
   const state = await get<LicenseState>(TYPES.LicenseState);
   const refreshLicense = await get<RefreshLicense>(TYPES.RefreshLicense);
@@ -87,11 +97,13 @@ export async function createLicenseAgent(config: AgentConfig, options: LicenseAg
   const scheduler = periodic
     ? new RefreshScheduler(refreshLicense, clock, timers, refreshSchedulePolicy(config.refreshIntervalMs), logger)
     : null;
-  const expiryWatch = new ExpiryWatch(state, await get<ExpireLicense>(TYPES.ExpireLicense), clock, timers, config.gracePeriodMs, () =>
+  const expireLicense = await get<ExpireLicense>(TYPES.ExpireLicense);
+  const expiryWatch = new ExpiryWatch(state, expireLicense, clock, timers, () =>
     scheduler?.retrySoon(),
   );
   const enforcement = new ExpressEnforcement({
-    current: () => state.current(),
+    snapshot: () => state.current(),
+    currentAt: (nowMs) => expireLicense.current(nowMs),
     clock,
     graceWarnings: await get<GraceWarnings>(TYPES.GraceWarnings),
     telemetry: await get<LicenseTelemetry>(TYPES.LicenseTelemetry),
@@ -99,13 +111,17 @@ export async function createLicenseAgent(config: AgentConfig, options: LicenseAg
   });
 
   const adminToken = await get<string | null>(TYPES.AdminToken);
-  if (adminToken !== null && logger instanceof PinoLogger) logger.addSecret(adminToken);
+  if (adminToken !== null) {
+    gate.addSecret(adminToken);
+    if (given instanceof PinoLogger) given.addSecret(adminToken);
+  }
 
   return new LicenseAgent({
     config,
     logger,
     clock,
     state,
+    expireLicense,
     refreshLicense,
     forceRefresh: await get<ForceRefresh>(TYPES.ForceRefresh),
     scheduler,
@@ -114,5 +130,6 @@ export async function createLicenseAgent(config: AgentConfig, options: LicenseAg
     metrics: await get<MetricsExposition>(TYPES.Metrics),
     instanceId: await get<string>(TYPES.InstanceId),
     adminToken,
+    cacheWritesSettled: async () => (await get<ResolveLicense>(TYPES.ResolveLicense)).cacheWritesSettled(),
   });
 }

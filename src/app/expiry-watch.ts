@@ -1,5 +1,4 @@
 import type { ExpireLicense } from '../domain/expiry/expire-license.js';
-import { assessExpiry } from '../domain/model/grace.js';
 import type { LicenseState } from '../domain/model/license-state.js';
 import type { Clock } from '../ports/clock.port.js';
 import type { TimerHandle, Timers } from '../ports/timers.port.js';
@@ -17,7 +16,6 @@ export class ExpiryWatch {
     private readonly expireLicense: ExpireLicense,
     private readonly clock: Clock,
     private readonly timers: Timers,
-    private readonly gracePeriodMs: number,
     private readonly onExpired: () => void,
   ) {}
 
@@ -36,12 +34,10 @@ export class ExpiryWatch {
   #arm(): void {
     this.#timer?.cancel();
     this.#timer = null;
-    const { expiresAt } = this.state.current().license;
-    if (expiresAt === null) return;
-    const now = this.clock.now();
-    const { graceEndsAt } = assessExpiry(expiresAt, now, this.gracePeriodMs);
+    const { graceEndsAtMs } = this.state.current().license;
+    if (graceEndsAtMs === Number.POSITIVE_INFINITY) return;
     // One millisecond past the end: the license is honoured up to and including its last instant.
-    const delayMs = Math.max(0, graceEndsAt.getTime() - now.getTime() + 1);
+    const delayMs = Math.max(0, graceEndsAtMs - this.clock.now().getTime() + 1);
     this.#timer = this.timers.schedule(() => {
       this.#timer = null;
       if (this.expireLicense.execute()) this.onExpired();

@@ -8,18 +8,20 @@ import type { Feature } from '../domain/model/feature.js';
 import type { LicenseSnapshot, LicenseState } from '../domain/model/license-state.js';
 import type { ForceRefresh } from '../domain/refresh/force-refresh.js';
 import type { RefreshLicense, RefreshOutcome } from '../domain/refresh/refresh-license.js';
-import type { Clock } from '../ports/clock.port.js';
+import type { ExpireLicense } from '../domain/expiry/expire-license.js';
 import type { Logger } from '../ports/logger.port.js';
 import type { AgentConfig } from './config.js';
 import type { ExpiryWatch } from './expiry-watch.js';
+import type { HighWaterClock } from './high-water-clock.js';
 import { OPENAPI_PATH } from './paths.js';
 import type { RefreshScheduler } from './refresh-scheduler.js';
 
 export interface LicenseAgentParts {
   readonly config: AgentConfig;
   readonly logger: Logger;
-  readonly clock: Clock;
+  readonly clock: HighWaterClock;
   readonly state: LicenseState;
+  readonly expireLicense: ExpireLicense;
   readonly refreshLicense: RefreshLicense;
   readonly forceRefresh: ForceRefresh;
   /** Null when periodic refresh is off (disabled, or no API key). */
@@ -29,10 +31,13 @@ export interface LicenseAgentParts {
   readonly metrics: MetricsExposition;
   readonly instanceId: string;
   readonly adminToken: string | null;
+  /** Settles when the background cache writes asked for so far are done. */
+  readonly cacheWritesSettled: () => Promise<void>;
 }
 
-/** How long `stop()` lets an in-flight refresh finish before giving up on it. */
+/** How long `stop()` lets an in-flight refresh and background writes finish before giving up on them. */
 const STOP_GRACE_MS = 3_000;
+
 
 /**
  * The agent as a host server sees it: start and stop it, read the license in force, and mount its
@@ -42,6 +47,7 @@ export class LicenseAgent {
   #started: Promise<void> | null = null;
   #ready = false;
   #stopped = false;
+  #unsubscribe: (() => void) | null = null;
 
   constructor(private readonly parts: LicenseAgentParts) {}
 
@@ -56,9 +62,9 @@ export class LicenseAgent {
     return this.#ready;
   }
 
-  /** The license in force, as one immutable snapshot. */
+  /** The license in force, as one immutable snapshot, judged against the clock now. */
   current(): LicenseSnapshot {
-    return this.parts.state.current();
+    return this.parts.expireLicense.current();
   }
 
   /** Runs the resolution chain now (or joins the one running) and reports what it did. */
@@ -91,11 +97,11 @@ export class LicenseAgent {
 
   /** The body of `GET /admin/license`. */
   status(): ReturnType<typeof licenseStatusBody> {
-    const { clock, config, instanceId, refreshLicense, scheduler } = this.parts;
+    const { clock, instanceId, refreshLicense, scheduler } = this.parts;
     const refresh = refreshLicense.status();
     return licenseStatusBody(this.current(), {
       now: clock.now(),
-      gracePeriodMs: config.gracePeriodMs,
+      clock: { suspect: clock.suspect, highWaterAt: clock.mark().highWaterAt },
       instanceId,
       refresh: { ...refresh, enabled: scheduler !== null, nextAt: scheduler?.nextAt ?? null },
     });
@@ -132,11 +138,16 @@ export class LicenseAgent {
     this.#stopped = true;
     this.parts.scheduler?.stop();
     this.parts.expiryWatch.stop();
+    this.#unsubscribe?.();
     const inFlight = this.parts.refreshLicense.inFlight;
     if (inFlight !== null) await settleWithin(inFlight, STOP_GRACE_MS);
+    await settleWithin(Promise.all([this.parts.clock.persist(), this.parts.cacheWritesSettled()]), STOP_GRACE_MS);
   }
 
   async #start(): Promise<void> {
+    const { clock, state } = this.parts;
+    void clock.persist();
+    this.#unsubscribe = state.onChange(() => void clock.persist()); // refreshes and lapses
     this.parts.scheduler?.start();
     try {
       await this.parts.refreshLicense.execute();

@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import { PinoLogger } from '../adapters/pino/pino-logger.js';
 import { TrustedKeysError } from '../adapters/jose/trusted-keys.js';
 import { ConfigError, loadConfig, type AgentConfig } from './config.js';
-import { configSecrets, createLicenseAgent } from './create-license-agent.js';
+import { createLicenseAgent, textGateFor } from './create-license-agent.js';
 import { createHostApp } from './host-server.js';
 import type { LicenseAgent } from './license-agent.js';
 
@@ -11,7 +11,7 @@ const SHUTDOWN_DEADLINE_MS = 4_000;
 /** `npm start`: the example host server. Listens first, then resolves the license. */
 async function main(): Promise<void> {
   const config = configOrExit();
-  const logger = new PinoLogger({ level: config.logLevel, secrets: configSecrets(config) });
+  const logger = new PinoLogger({ level: config.logLevel, gate: textGateFor(config) });
   let agent: LicenseAgent;
   try {
     agent = await createLicenseAgent(config, { logger });

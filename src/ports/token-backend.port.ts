@@ -1,4 +1,5 @@
 import type { ApiKey } from '../domain/model/api-key.js';
+import type { SafeText } from '../domain/model/safe-text.js';
 
 export interface TokenRequest {
   readonly apiKey: ApiKey;
@@ -9,14 +10,16 @@ export interface TokenRequest {
 /** What the backend issued; the JWT is still unverified. */
 export interface IssuedToken {
   readonly jwt: string;
+  /** Advisory: the JWT's own `exp` rules. Null when the backend gave no usable value. */
   readonly expiresInSeconds: number | null;
-  /** A note for the operator, logged at INFO. */
-  readonly message: string | null;
+  /** A note for the operator, logged at INFO; already through the text gate. */
+  readonly message: SafeText | null;
 }
 
 /**
  * Exchanges an API key for a license JWT.
- * Fails with `BackendError`: `BACKEND.REJECTED` (401, definitive) or a transient code.
+ * Fails with `BackendError`: `BACKEND.REJECTED` (401 with the backend's JSON error, definitive)
+ * or a transient code. Text from the backend passes the text gate before it is kept anywhere.
  */
 export interface TokenBackend {
   requestToken(request: TokenRequest): Promise<IssuedToken>;

@@ -4,7 +4,12 @@
  */
 export const TYPES = {
   // ports
+  /** The clock licenses are judged by (the high-water clock over `WallClock`). */
   Clock: Symbol.for('softclient4es.Clock'),
+  /** The system's wall clock, as the `system` module binds it. */
+  WallClock: Symbol.for('softclient4es.WallClock'),
+  TrustedTime: Symbol.for('softclient4es.TrustedTime'),
+  HighWaterMarkStore: Symbol.for('softclient4es.HighWaterMarkStore'),
   Logger: Symbol.for('softclient4es.Logger'),
   TokenBackend: Symbol.for('softclient4es.TokenBackend'),
   LicenseCache: Symbol.for('softclient4es.LicenseCache'),
@@ -14,6 +19,7 @@ export const TYPES = {
   LicenseTelemetry: Symbol.for('softclient4es.LicenseTelemetry'),
   // values and services the composition root derives from them
   Config: Symbol.for('softclient4es.Config'),
+  TextGate: Symbol.for('softclient4es.TextGate'),
   InstanceId: Symbol.for('softclient4es.InstanceId'),
   AdminToken: Symbol.for('softclient4es.AdminToken'),
   LicenseState: Symbol.for('softclient4es.LicenseState'),

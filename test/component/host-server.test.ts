@@ -84,13 +84,14 @@ describe('example host', () => {
     env.backend.handle(issueToken(await aLicenseToken(env.key, { tier: 'enterprise' })));
     const first = await startHost({ SOFTCLIENT4ES_API_KEY: API_KEY });
     await first.agent.start();
+    await first.agent.stop(); // lets the background cache write finish
 
     env.backend.handle(respondJson(401, { error: 'api_key_revoked', message: 'This API key was revoked on 2026-11-01' }));
     const second = await startHost({ SOFTCLIENT4ES_API_KEY: API_KEY });
     await second.agent.start();
 
     expect(second.agent.current().license).toMatchObject({ tier: 'enterprise', source: 'cache' });
-    expect(logger.at('error')).toContain('This API key was revoked on 2026-11-01');
+    expect(logger.at('error')).toContain('License backend rejected the API key (HTTP 401): This API key was revoked on 2026-11-01');
     expect(logger.at('warn')).toContain('Using cached license');
   });
 

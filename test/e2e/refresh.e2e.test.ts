@@ -11,7 +11,7 @@ const API_KEY = 'sk-e2e-refresh-secret-key';
 /** Above the Pro `max_result_rows` (1 000 000); Enterprise has no limit. */
 const ENTERPRISE_SIZED_QUERY = '/demo/query?rows=5000000';
 /** What the cache directory holds (the admin token is configured); anything else, such as a `.tmp` file, is a write that did not finish. */
-const CACHE_FILES = ['instance.json', 'license-cache.json'];
+const CACHE_FILES = ['clock.json', 'instance.json', 'license-cache.json'];
 
 describe('the built server refreshing its license', () => {
   let env: AgentEnvironment;
@@ -47,7 +47,7 @@ describe('the built server refreshing its license', () => {
     expect(allowed.status).toBe(200);
     expect(await allowed.json()).toEqual({ ok: true, tier: 'Enterprise' });
     expect(server.lines.filter((line) => line.msg.startsWith('Listening on '))).toHaveLength(1);
-    expect(cachedJwt()).toBe(enterprise);
+    await waitUntil(() => cachedJwt() === enterprise, 'the Enterprise license is cached (written behind the install)');
 
     expect(await server.stop('SIGTERM')).toBe(0);
     expect(server.stdout).not.toContain(API_KEY);

@@ -57,7 +57,7 @@ describe('the built server (npm start)', () => {
     server = ServerProcess.spawn(env.env({ SOFTCLIENT4ES_LICENSE_REFRESH_INTERVAL: 'soon' }));
     expect(await server.exitCode()).toBe(2);
     expect(server.stderr.trim().split('\n')).toEqual([
-      'Invalid SOFTCLIENT4ES_LICENSE_REFRESH_INTERVAL: expected a duration: a number with a unit ms, s, m, h or d (for example 30s, 24h, 14d), greater than zero (got "soon")',
+      'Invalid SOFTCLIENT4ES_LICENSE_REFRESH_INTERVAL: expected a duration: a number with a unit ms, s, m, h or d (for example 30s, 24h, 14d), from 1s to 30d (got "soon")',
     ]);
     expect(server.stdout).toBe('');
   });

@@ -28,9 +28,10 @@ export class FakeLicenseVerifier implements LicenseVerifier {
   async verify(jwt: string): Promise<VerifiedLicenseToken> {
     const claims = this.#issued.get(jwt);
     if (claims === undefined) throw new LicenseTokenError('LICENSE.SIGNATURE_INVALID', 'license token signature does not verify');
-    assertLicenseUsable(claims, { now: this.clock.now(), ...this.context });
+    const gracePeriodMs = assertLicenseUsable(claims, { now: this.clock.now(), ...this.context });
     return {
       jwt,
+      gracePeriodMs,
       claims,
       info: { kid: 'fake-kid', jti: null, issuedAt: claims.issuedAt, expiresAt: claims.expiresAt, fingerprint: '0123456789abcdef' },
     };

@@ -4,10 +4,13 @@ import type { LicenseCache } from '../../src/ports/license-cache.port.js';
 export class InMemoryLicenseCache implements LicenseCache {
   jwt: string | null;
   saves = 0;
-  clears = 0;
+  /** JWTs set aside, oldest first. */
+  readonly setAsideJwts: string[] = [];
   failLoadWith: Error | null = null;
   failSaveWith: Error | null = null;
-  failClearWith: Error | null = null;
+  failSetAsideWith: Error | null = null;
+  /** When set, `save` waits for this promise first (a disk that stalls). */
+  stallSavesUntil: Promise<void> | null = null;
 
   constructor(jwt: string | null = null) {
     this.jwt = jwt;
@@ -19,14 +22,17 @@ export class InMemoryLicenseCache implements LicenseCache {
   }
 
   async save(jwt: string): Promise<void> {
+    if (this.stallSavesUntil) await this.stallSavesUntil;
     if (this.failSaveWith) throw this.failSaveWith;
     this.saves += 1;
     this.jwt = jwt;
   }
 
-  async clear(): Promise<void> {
-    if (this.failClearWith) throw this.failClearWith;
-    this.clears += 1;
+  async setAside(): Promise<string | null> {
+    if (this.failSetAsideWith) throw this.failSetAsideWith;
+    if (this.jwt === null) return null;
+    this.setAsideJwts.push(this.jwt);
     this.jwt = null;
+    return `memory:rejected-${this.setAsideJwts.length}`;
   }
 }

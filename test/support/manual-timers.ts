@@ -1,3 +1,4 @@
+import { assertFiniteDelay } from '../../src/ports/timers.port.js';
 import { ContainerModule } from 'inversify';
 import type { TimerHandle, Timers } from '../../src/ports/timers.port.js';
 import { TYPES } from '../../src/ports/types.js';
@@ -21,6 +22,7 @@ export class ManualTimers implements Timers {
   constructor(private readonly clock: FixedClock) {}
 
   schedule(callback: () => void, delayMs: number): TimerHandle {
+    assertFiniteDelay(delayMs);
     const entry: Entry = { dueAt: this.clock.now().getTime() + delayMs, callback, cancelled: false };
     this.#entries.push(entry);
     this.delays.push(delayMs);
@@ -70,7 +72,7 @@ export class ManualTimers implements Timers {
 /** A system module with the clock and timers the test drives: nothing fires unless time is moved. */
 export function manualSystem(clock: FixedClock, timers: ManualTimers): ContainerModule {
   return new ContainerModule(({ bind }) => {
-    bind(TYPES.Clock).toConstantValue(clock);
+    bind(TYPES.WallClock).toConstantValue(clock);
     bind(TYPES.Timers).toConstantValue(timers);
   });
 }

@@ -4,7 +4,9 @@ import { BackendLicenseStep } from '../../src/domain/resolution/backend-license.
 import { CachedLicenseStep } from '../../src/domain/resolution/cached-license.step.js';
 import { ResolveLicense } from '../../src/domain/resolution/resolve-license.js';
 import { StaticLicenseStep } from '../../src/domain/resolution/static-license.step.js';
+import { TextGate } from '../../src/domain/model/safe-text.js';
 import { FakeLicenseVerifier } from './fake-license-verifier.js';
+import { InMemoryTrustedTime } from './in-memory-trusted-time.js';
 import { DAY, FixedClock } from './fixed-clock.js';
 import { InMemoryLicenseCache } from './in-memory-license-cache.js';
 import { RecordingLogger } from './recording-logger.js';
@@ -27,19 +29,22 @@ export function resolutionHarness() {
   const backend = new ScriptedTokenBackend();
   const cache = new InMemoryLicenseCache();
   const state = new LicenseState(clock.now());
-  const graceWarnings = new GraceWarnings(clock, logger, GRACE_PERIOD_MS);
+  const graceWarnings = new GraceWarnings(clock, logger);
+  const trustedTime = new InMemoryTrustedTime();
+  const gate = new TextGate([API_KEY]);
 
   const build = ({ staticJwt = null, apiKey = null }: HarnessOptions = {}): ResolveLicense =>
     new ResolveLicense(
-      new StaticLicenseStep(staticJwt, verifier, logger),
-      new BackendLicenseStep({ apiKey, instanceId: INSTANCE_ID, agentVersion: '9.9.9' }, backend, verifier, cache, logger),
-      new CachedLicenseStep(cache, verifier, logger),
+      new StaticLicenseStep(staticJwt, verifier, logger, gate),
+      new BackendLicenseStep({ apiKey, instanceId: INSTANCE_ID, agentVersion: '9.9.9' }, backend, verifier, cache, trustedTime, logger, gate),
+      new CachedLicenseStep(cache, verifier, trustedTime, logger, gate),
       state,
       graceWarnings,
+      trustedTime,
       clock,
       logger,
       { apiKeyConfigured: apiKey !== null, gracePeriodMs: GRACE_PERIOD_MS },
     );
 
-  return { clock, logger, verifier, backend, cache, state, build };
+  return { clock, logger, verifier, backend, cache, state, trustedTime, build };
 }

@@ -1,3 +1,4 @@
+import type { SafeText } from '../../src/domain/model/safe-text.js';
 import type { IssuedToken, TokenBackend, TokenRequest } from '../../src/ports/token-backend.port.js';
 
 type Answer = IssuedToken | Error | ((request: TokenRequest) => Promise<IssuedToken>);
@@ -27,5 +28,5 @@ export class ScriptedTokenBackend implements TokenBackend {
 }
 
 export function issued(jwt: string, message: string | null = null): IssuedToken {
-  return { jwt, expiresInSeconds: 86_400, message };
+  return { jwt, expiresInSeconds: 86_400, message: message as SafeText | null };
 }

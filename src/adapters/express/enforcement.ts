@@ -17,12 +17,23 @@ import type { LicenseTelemetry } from '../../ports/license-telemetry.port.js';
 import { pinLicense, pinnedLicense } from './license-request.js';
 
 export interface EnforcementOptions {
-  readonly current: () => LicenseSnapshot;
+  /** The snapshot in force, as stored (no clock read). */
+  readonly snapshot: () => LicenseSnapshot;
+  /** The snapshot in force at `nowMs`, a license past its grace expired first (`ExpireLicense.current`). */
+  readonly currentAt: (nowMs: number) => LicenseSnapshot;
   readonly clock: Clock;
   readonly graceWarnings: GraceWarnings;
   readonly telemetry: LicenseTelemetry;
   readonly upgradeUrl: string;
 }
+
+/**
+ * The most query parameters Express's query parsers keep (qs `parameterLimit`, querystring
+ * `maxKeys`): beyond it they drop the rest silently.
+ */
+export const QUERY_PARAMETER_LIMIT = 1000;
+// Each parameter takes at least two characters ("a&"): a shorter query string cannot be cut.
+const SHORTEST_CUT_QUERY = 2 * QUERY_PARAMETER_LIMIT;
 
 /** Quotas checked per request with a measured amount; concurrency has its own gate. */
 export type MeasuredQuota = Exclude<QuotaName, 'max_concurrent_queries'>;
@@ -57,9 +68,20 @@ export class ExpressEnforcement {
     };
   }
 
-  /** Answers 402 `quota_exceeded` when `measure(req)` units exceed the license's `quota`. */
+  /**
+   * Answers 402 `quota_exceeded` when `measure(req)` units exceed the license's `quota`. Fails
+   * closed: 400 when the amount is not a non-negative number, or when the query string holds more
+   * parameters than the parser keeps — a dropped parameter must not measure as 0.
+   */
   requireQuota(quota: MeasuredQuota, measure: (req: Request) => number): RequestHandler {
     return (req, res, next) => {
+      if (req.url.length > SHORTEST_CUT_QUERY && queryParameterCount(req.url) > QUERY_PARAMETER_LIMIT) {
+        res.status(400).json({
+          error: 'invalid_request',
+          message: `the query string has more than ${QUERY_PARAMETER_LIMIT} parameters; ${quota} cannot be measured from it`,
+        });
+        return;
+      }
       const requested = measure(req);
       if (!Number.isFinite(requested) || requested < 0) {
         res.status(400).json({ error: 'invalid_request', message: `the amount requested against ${quota} must be a non-negative number` });
@@ -97,15 +119,26 @@ export class ExpressEnforcement {
     return pinnedLicense(res) ?? this.#pin(req, res);
   }
 
+  /**
+   * Per request: one snapshot read and, for a license that expires, one clock read compared with
+   * precomputed instants. Expiry is judged here too, not only by timers: after a clock jump past
+   * the end of grace, this very request already runs under Community.
+   */
   #pin(req: Request, res: Response): License {
-    const { license } = this.options.current();
+    let { license } = this.options.snapshot();
+    if (license.expiresAtMs !== Number.POSITIVE_INFINITY) {
+      const nowMs = this.options.clock.now().getTime();
+      if (nowMs > license.expiresAtMs) license = this.#pastExpiry(license, nowMs, res);
+    }
     pinLicense(req, res, license);
-    // getTime(): comparing two Dates with `>` converts both through valueOf on every request.
-    if (license.expiresAt !== null && this.options.clock.now().getTime() > license.expiresAt.getTime()) {
-      const status = this.options.graceWarnings.check(license); // rate-limited WARN
-      if (status === 'mid_grace') {
-        res.set('Warning', `299 - "License expired on ${license.expiresAt.toISOString()}; renew it to keep the ${tierName(license.tier)} tier"`);
-      }
+    return license;
+  }
+
+  #pastExpiry(license: License, nowMs: number, res: Response): License {
+    if (nowMs > license.graceEndsAtMs) return this.options.currentAt(nowMs).license;
+    this.options.graceWarnings.check(license); // rate-limited WARN
+    if (nowMs > license.midGraceAtMs && license.expiresAt !== null) {
+      res.set('Warning', `299 - "License expired on ${license.expiresAt.toISOString()}; renew it to keep the ${tierName(license.tier)} tier"`);
     }
     return license;
   }
@@ -119,4 +152,13 @@ export class ExpressEnforcement {
         : { error: 'feature_not_available', feature: denial.feature, ...common };
     res.status(status).json(body);
   }
+}
+
+/** How many `&`-separated parameters the query string of `url` holds (empty ones included). */
+function queryParameterCount(url: string): number {
+  const start = url.indexOf('?');
+  if (start === -1) return 0;
+  let count = 1;
+  for (let i = url.indexOf('&', start); i !== -1; i = url.indexOf('&', i + 1)) count += 1;
+  return count;
 }

@@ -1,26 +1,27 @@
 import { assessExpiry, daysUntil } from '../../domain/model/grace.js';
 import type { LicenseSnapshot } from '../../domain/model/license-state.js';
+import type { SafeText } from '../../domain/model/safe-text.js';
 import { tierName } from '../../domain/model/tier.js';
 
 export interface RefreshInfo {
   readonly enabled: boolean;
   readonly lastAttemptAt: Date | null;
   readonly lastOutcome: 'refreshed' | 'failed' | null;
-  readonly lastError: string | null;
+  readonly lastError: SafeText | null;
   readonly nextAt: Date | null;
 }
 
 export interface StatusContext {
   readonly now: Date;
-  readonly gracePeriodMs: number;
+  readonly clock: { readonly suspect: boolean; readonly highWaterAt: Date };
   readonly instanceId: string;
   readonly refresh: RefreshInfo;
 }
 
 /** `GET /admin/license`: the license in force, in the snake_case shape of the admin API contract. */
-export function licenseStatusBody(snapshot: LicenseSnapshot, { now, gracePeriodMs, instanceId, refresh }: StatusContext) {
+export function licenseStatusBody(snapshot: LicenseSnapshot, { now, clock, instanceId, refresh }: StatusContext) {
   const { license } = snapshot;
-  const expiry = license.expiresAt === null ? null : assessExpiry(license.expiresAt, now, gracePeriodMs);
+  const expiry = license.expiresAt === null ? null : assessExpiry(license.expiresAt, now, license.gracePeriodMs);
   const inGrace = expiry?.status === 'early_grace' || expiry?.status === 'mid_grace';
   return {
     tier: tierName(license.tier),
@@ -34,12 +35,14 @@ export function licenseStatusBody(snapshot: LicenseSnapshot, { now, gracePeriodM
     quotas: license.quotas,
     expires_at: license.expiresAt?.toISOString() ?? null,
     days_remaining: license.expiresAt === null ? null : daysUntil(license.expiresAt, now),
+    grace_period_days: license.token === null ? null : license.gracePeriodMs / 86_400_000,
     grace: {
       status: !inGrace ? 'none' : expiry.status === 'early_grace' ? 'early' : 'mid',
       days_expired: inGrace ? expiry.daysExpired : null,
       days_remaining: inGrace ? expiry.graceDaysRemaining : null,
     },
     instance_id: instanceId,
+    clock: { suspect: clock.suspect, high_water_at: clock.highWaterAt.toISOString() },
     refresh: {
       enabled: refresh.enabled,
       last_attempt_at: refresh.lastAttemptAt?.toISOString() ?? null,

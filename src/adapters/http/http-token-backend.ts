@@ -1,9 +1,10 @@
 import fetch, { FetchError, type Response } from 'node-fetch';
 import { BackendError } from '../../domain/model/errors.js';
+import type { TextGate } from '../../domain/model/safe-text.js';
 import type { Clock } from '../../ports/clock.port.js';
 import type { IssuedToken, TokenBackend, TokenRequest } from '../../ports/token-backend.port.js';
 import { ConnectionDeadline } from './connection-deadline.js';
-import { backendReason, parseIssuedToken, parseRetryAfter } from './token-response.js';
+import { backendErrorBody, parseIssuedToken, parseRetryAfter } from './token-response.js';
 
 export const TOKEN_PATH = 'api/v1/licenses/token';
 export const MAX_RESPONSE_BYTES = 64 * 1024;
@@ -26,6 +27,7 @@ export class HttpTokenBackend implements TokenBackend {
   constructor(
     private readonly options: HttpTokenBackendOptions,
     private readonly clock: Clock,
+    private readonly gate: TextGate,
   ) {
     const base = new URL(options.baseUrl);
     if (!base.pathname.endsWith('/')) base.pathname += '/';
@@ -59,15 +61,22 @@ export class HttpTokenBackend implements TokenBackend {
 
   #interpret(response: Response, body: string): IssuedToken {
     const { status } = response;
-    if (status === 200) return parseIssuedToken(body);
-    const reason = backendReason(body);
-    if (status === 401) {
-      throw new BackendError('BACKEND.REJECTED', reason ?? 'license backend rejected the API key (HTTP 401)', { status });
+    if (status === 200) return parseIssuedToken(body, this.gate);
+    const errorBody = backendErrorBody(body, this.gate);
+    if (status === 401 && errorBody !== null) {
+      throw new BackendError('BACKEND.REJECTED', errorBody.reason ?? 'the API key was rejected', { status });
+    }
+    if (status === 401 || status === 407) {
+      // Not the backend's own verdict: an intercepting or authenticating proxy answered (DESIGN §4).
+      throw new BackendError('BACKEND.UNEXPECTED_STATUS', `HTTP ${status} without the license backend's JSON error (a proxy in the way?)`, {
+        status,
+      });
     }
     if (status >= 300 && status < 400) {
       throw new BackendError('BACKEND.REDIRECT_REFUSED', `license backend answered HTTP ${status} (redirects are never followed)`, { status });
     }
     const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), this.clock.now());
+    const reason = errorBody?.reason ?? null;
     const detail = reason === null ? '' : `: ${reason}`;
     throw new BackendError('BACKEND.HTTP_STATUS', `license backend answered HTTP ${status}${detail}`, { status, retryAfterMs });
   }

@@ -1,20 +1,9 @@
 import { BackendError } from '../../domain/model/errors.js';
+import type { SafeText, TextGate } from '../../domain/model/safe-text.js';
 import type { IssuedToken } from '../../ports/token-backend.port.js';
 
-const MAX_QUOTED_TEXT = 300;
 /** Far beyond any backoff cap; keeps a hostile `Retry-After` from overflowing timer arithmetic. */
 const MAX_RETRY_AFTER_SECONDS = 86_400;
-/** C0/C1 controls, line/paragraph separators and bidi overrides: nothing that can forge or reorder a log line. */
-const UNSAFE_TEXT = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]+/g;
-
-/** Backend-provided text made safe for one log line: no control characters, bounded length. */
-export function quoteBackendText(value: unknown): string | null {
-  if (typeof value !== 'string') return null;
-  const text = value.replace(UNSAFE_TEXT, ' ').trim();
-  if (text.length === 0) return null;
-  const codePoints = Array.from(text);
-  return codePoints.length > MAX_QUOTED_TEXT ? `${codePoints.slice(0, MAX_QUOTED_TEXT).join('')}…` : text;
-}
 
 function parseJsonObject(body: string): Record<string, unknown> | null {
   try {
@@ -25,23 +14,29 @@ function parseJsonObject(body: string): Record<string, unknown> | null {
   }
 }
 
-/** Parses the body of a 200 answer: `{"jwt": "...", "expires_in": 86400, "message": null}`. */
-export function parseIssuedToken(body: string): IssuedToken {
+/**
+ * Parses the body of a 200 answer: `{"jwt": "...", "expires_in": 86400, "message": null}`.
+ * `expires_in` is advisory (DESIGN §4, amended): the signed `exp` rules, so a negative, non-numeric
+ * or missing value reads as null instead of refusing a valid token. `message` passes the text gate.
+ */
+export function parseIssuedToken(body: string, gate: TextGate): IssuedToken {
   const json = parseJsonObject(body);
   if (json === null) throw malformed('the body is not a JSON object');
   const { jwt, expires_in: expiresIn, message } = json;
   if (typeof jwt !== 'string' || jwt.length === 0) throw malformed('"jwt" is missing or not a non-empty string');
-  if (expiresIn !== undefined && expiresIn !== null && !(typeof expiresIn === 'number' && Number.isFinite(expiresIn) && expiresIn >= 0)) {
-    throw malformed('"expires_in" is not a non-negative number');
-  }
   if (message !== undefined && message !== null && typeof message !== 'string') throw malformed('"message" is not a string');
-  return { jwt, expiresInSeconds: typeof expiresIn === 'number' ? expiresIn : null, message: quoteBackendText(message) };
+  const advisory = typeof expiresIn === 'number' && Number.isFinite(expiresIn) && expiresIn >= 0 ? expiresIn : null;
+  return { jwt, expiresInSeconds: advisory, message: gate.passOptional(message) };
 }
 
-/** The backend's explanation in an error body (`{"error": "...", "message": "..."}`), if any. */
-export function backendReason(body: string): string | null {
+/**
+ * The backend's own error body, `{"error": string, "message"?: string}` — the only form in which
+ * it rejects an API key. Null for anything else (an intercepting proxy's HTML page, an empty body).
+ */
+export function backendErrorBody(body: string, gate: TextGate): { readonly error: string; readonly reason: SafeText | null } | null {
   const json = parseJsonObject(body);
-  return json === null ? null : (quoteBackendText(json.message) ?? quoteBackendText(json.error));
+  if (json === null || typeof json.error !== 'string') return null;
+  return { error: json.error, reason: gate.passOptional(json.message) ?? gate.passOptional(json.error) };
 }
 
 /** `Retry-After` as milliseconds from `now`: delta-seconds or an HTTP date; null when absent or invalid. */

@@ -44,8 +44,9 @@ export class JoseLicenseVerifier implements LicenseVerifier {
     }
     const claims = parseLicenseClaims(payload);
     const { gracePeriodMs, instanceId } = this.options;
-    assertLicenseUsable(claims, { now: this.clock.now(), gracePeriodMs, instanceId });
+    const effectiveGracePeriodMs = assertLicenseUsable(claims, { now: this.clock.now(), gracePeriodMs, instanceId });
     return {
+      gracePeriodMs: effectiveGracePeriodMs,
       jwt,
       claims,
       info: {

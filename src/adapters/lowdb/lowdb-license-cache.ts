@@ -1,12 +1,16 @@
+import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { Low } from 'lowdb';
 import { CacheError } from '../../domain/model/errors.js';
 import type { Clock } from '../../ports/clock.port.js';
 import type { LicenseCache } from '../../ports/license-cache.port.js';
-import { ensurePrivateDirectory, errorCode, PrivateFileError } from '../fs/private-files.js';
+import { ensurePrivateDirectory, errorCode, PrivateFileError, removeFile, renameIfPresent } from '../fs/private-files.js';
 import { CorruptFileError, PrivateJsonFile } from './private-json-file.js';
 
 export const LICENSE_CACHE_FILE = 'license-cache.json';
+/** How many rejected cache files are kept for the operator; older ones are removed. */
+export const REJECTED_CACHE_FILES_KEPT = 3;
+const REJECTED_PREFIX = `${LICENSE_CACHE_FILE}.rejected-`;
 
 interface CacheDocument {
   readonly jwt: string | null;
@@ -41,7 +45,7 @@ export class LowdbLicenseCache implements LicenseCache {
       await this.#db.read();
       return this.#db.data.jwt;
     } catch (error) {
-      throw translate(error, 'read', this.#file.path);
+      throw toCacheError(error, 'read', this.#file.path);
     }
   }
 
@@ -51,20 +55,42 @@ export class LowdbLicenseCache implements LicenseCache {
       this.#db.data = { jwt, saved_at: this.clock.now().toISOString() };
       await this.#db.write();
     } catch (error) {
-      throw translate(error, 'write', this.#file.path);
+      throw toCacheError(error, 'write', this.#file.path);
     }
   }
 
-  async clear(): Promise<void> {
+  /**
+   * Renames the cache file (a planted link as a link) to `license-cache.json.rejected-<UTC time>`
+   * and removes all but the newest `REJECTED_CACHE_FILES_KEPT` such files.
+   */
+  async setAside(): Promise<string | null> {
     try {
-      await this.#file.remove();
+      const stamp = this.clock.now().toISOString().replace(/[-:]/g, '');
+      const existing = await this.#rejectedFiles();
+      let name = `${REJECTED_PREFIX}${stamp}`;
+      for (let n = 1; existing.includes(name); n += 1) name = `${REJECTED_PREFIX}${stamp}-${n}`;
+      const aside = join(this.directory, name);
+      if (!(await renameIfPresent(this.#file.path, aside))) return null;
+      const surplus = [...existing, name].sort().slice(0, -REJECTED_CACHE_FILES_KEPT);
+      for (const old of surplus) await removeFile(join(this.directory, old));
+      return aside;
     } catch (error) {
-      throw translate(error, 'delete', this.#file.path);
+      throw toCacheError(error, 'set aside', this.#file.path);
+    }
+  }
+
+  async #rejectedFiles(): Promise<string[]> {
+    try {
+      return (await fs.readdir(this.directory)).filter((name) => name.startsWith(REJECTED_PREFIX));
+    } catch (error) {
+      if (errorCode(error) === 'ENOENT') return [];
+      throw error;
     }
   }
 }
 
-function translate(error: unknown, operation: string, path: string): CacheError {
+/** A file-system or content failure on `path`, as the `CacheError` callers act on. */
+export function toCacheError(error: unknown, operation: string, path: string): CacheError {
   if (error instanceof CorruptFileError) return new CacheError('CACHE.CORRUPT', error.message, { cause: error });
   if (error instanceof PrivateFileError) {
     const code = error.code === 'TOO_LARGE' ? 'CACHE.TOO_LARGE' : 'CACHE.UNSAFE_FILE';

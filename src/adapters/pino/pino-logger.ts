@@ -1,52 +1,27 @@
 import { pino, type DestinationStream, type Level, type Logger as Pino } from 'pino';
+import { REDACTED, type TextGate } from '../../domain/model/safe-text.js';
 import type { LogFields, Logger } from '../../ports/logger.port.js';
 
 export interface PinoLoggerOptions {
   readonly level: Level | 'silent';
-  /** Values that must never be printed (API key, admin token, static JWT). */
-  readonly secrets: readonly string[];
+  /**
+   * The text gate holding the values that must never be printed (API key, admin token, static
+   * JWT): every finished line is scrubbed by it, whatever path produced it (fields, error causes,
+   * stacks), as a last line of defence behind the gate every message passes first.
+   */
+  readonly gate: TextGate;
   /** Where lines go; stdout by default. */
   readonly destination?: DestinationStream;
-}
-
-const REDACTED = '[REDACTED]';
-// Three base64url segments starting like a JSON header: a compact JWS, whoever logged it.
-const JWT_PATTERN = /eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*/g;
-const SHORTEST_SCRUBBED_SECRET = 4;
-
-/**
- * The last line of defence for secrets: every finished line is scrubbed of the known secrets (raw
- * and JSON-escaped) and of anything shaped like a JWT, whatever path produced it (messages, fields,
- * error causes, stacks). Lines are rare (never per request), so this is cheap.
- */
-class SecretScrubber {
-  #needles: string[] = [];
-
-  constructor(secrets: readonly string[]) {
-    secrets.forEach((secret) => this.add(secret));
-  }
-
-  add(secret: string): void {
-    if (secret.length < SHORTEST_SCRUBBED_SECRET) return;
-    const forms = [secret, JSON.stringify(secret).slice(1, -1)];
-    this.#needles = [...new Set([...this.#needles, ...forms])].sort((a, b) => b.length - a.length);
-  }
-
-  scrub(line: string): string {
-    let scrubbed = line.replace(JWT_PATTERN, REDACTED);
-    for (const needle of this.#needles) scrubbed = scrubbed.replaceAll(needle, REDACTED);
-    return scrubbed;
-  }
 }
 
 /** JSON lines through pino; field names that usually hold secrets are redacted as well. */
 export class PinoLogger implements Logger {
   readonly pino: Pino;
-  readonly #scrubber: SecretScrubber;
+  readonly #gate: TextGate;
 
   constructor(options: PinoLoggerOptions) {
-    const scrubber = new SecretScrubber(options.secrets);
-    this.#scrubber = scrubber;
+    const gate = options.gate;
+    this.#gate = gate;
     const destination = options.destination ?? pino.destination({ dest: 1, sync: true });
     this.pino = pino(
       {
@@ -58,13 +33,13 @@ export class PinoLogger implements Logger {
           censor: REDACTED,
         },
       },
-      { write: (line: string) => destination.write(scrubber.scrub(line)) },
+      { write: (line: string) => destination.write(gate.scrubJsonLine(line)) },
     );
   }
 
   /** Adds a secret learnt after start-up (a generated admin token) to those never printed. */
   addSecret(secret: string): void {
-    this.#scrubber.add(secret);
+    this.#gate.addSecret(secret);
   }
 
   debug(message: string, fields?: LogFields): void {

@@ -1,5 +1,4 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
-import { assessExpiry } from '../../domain/model/grace.js';
 import type { LicenseSnapshot } from '../../domain/model/license-state.js';
 import { TIERS } from '../../domain/model/tier.js';
 import type { Clock } from '../../ports/clock.port.js';
@@ -8,7 +7,6 @@ import type { LicenseTelemetry } from '../../ports/license-telemetry.port.js';
 export interface LicenseMetricsSource {
   readonly current: () => LicenseSnapshot;
   readonly clock: Clock;
-  readonly gracePeriodMs: number;
   readonly apiKeyConfigured: boolean;
 }
 
@@ -57,9 +55,9 @@ export class PrometheusLicenseMetrics implements LicenseTelemetry {
       labelNames: ['tier'],
       registers,
       collect() {
-        const { expiresAt, tier } = source.current().license;
+        const { expiresAt, graceEndsAtMs, tier } = source.current().license;
         this.reset();
-        if (expiresAt !== null) this.set({ tier }, secondsFromNow(assessExpiry(expiresAt, source.clock.now(), source.gracePeriodMs).graceEndsAt));
+        if (expiresAt !== null) this.set({ tier }, secondsFromNow(new Date(graceEndsAtMs)));
       },
     });
     new Gauge({

@@ -1,22 +1,41 @@
 import { ContainerModule } from 'inversify';
 import { NodeTimers } from '../../adapters/system/node-timers.js';
 import { SystemClock } from '../../adapters/system/system-clock.js';
+import type { TextGate } from '../../domain/model/safe-text.js';
+import type { Clock } from '../../ports/clock.port.js';
+import type { HighWaterMarkStore } from '../../ports/high-water-mark-store.port.js';
 import type { Logger } from '../../ports/logger.port.js';
 import { TYPES } from '../../ports/types.js';
 import type { AgentConfig } from '../config.js';
+import { HighWaterClock } from '../high-water-clock.js';
 
-/** Configuration and logger: what every other module builds on. */
-export function coreModule(config: AgentConfig, logger: Logger): ContainerModule {
+/**
+ * Configuration, the text gate, the logger, and the clock licenses are judged by: the high-water
+ * clock over whatever wall clock the `system` module binds. Not replaceable: this is policy.
+ */
+export function coreModule(config: AgentConfig, logger: Logger, gate: TextGate): ContainerModule {
   return new ContainerModule(({ bind }) => {
     bind<AgentConfig>(TYPES.Config).toConstantValue(config);
     bind<Logger>(TYPES.Logger).toConstantValue(logger);
+    bind<TextGate>(TYPES.TextGate).toConstantValue(gate);
+    bind(TYPES.Clock)
+      .toResolvedValue(
+        async (wallClock: Clock, store: HighWaterMarkStore) => {
+          const clock = new HighWaterClock(wallClock, store, logger);
+          await clock.load();
+          return clock;
+        },
+        [TYPES.WallClock, TYPES.HighWaterMarkStore],
+      )
+      .inSingletonScope();
+    bind(TYPES.TrustedTime).toService(TYPES.Clock);
   });
 }
 
-/** Time from the system: the clock and Node's timers. */
+/** Time from the system: the wall clock and Node's timers. */
 export function systemModule(): ContainerModule {
   return new ContainerModule(({ bind }) => {
-    bind(TYPES.Clock).toConstantValue(new SystemClock());
+    bind(TYPES.WallClock).toConstantValue(new SystemClock());
     bind(TYPES.Timers).toConstantValue(new NodeTimers());
   });
 }

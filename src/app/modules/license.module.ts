@@ -14,6 +14,8 @@ import type { LicenseTelemetry } from '../../ports/license-telemetry.port.js';
 import type { LicenseVerifier } from '../../ports/license-verifier.port.js';
 import type { Logger } from '../../ports/logger.port.js';
 import type { TokenBackend } from '../../ports/token-backend.port.js';
+import type { TrustedTime } from '../../ports/trusted-time.port.js';
+import type { TextGate } from '../../domain/model/safe-text.js';
 import { TYPES } from '../../ports/types.js';
 import type { AgentConfig } from '../config.js';
 import { AGENT_VERSION } from '../version.js';
@@ -26,8 +28,8 @@ export function licenseModule(): ContainerModule {
       .inSingletonScope();
     bind(TYPES.GraceWarnings)
       .toResolvedValue(
-        (config: AgentConfig, clock: Clock, logger: Logger) => new GraceWarnings(clock, logger, config.gracePeriodMs),
-        [TYPES.Config, TYPES.Clock, TYPES.Logger],
+        (clock: Clock, logger: Logger) => new GraceWarnings(clock, logger),
+        [TYPES.Clock, TYPES.Logger],
       )
       .inSingletonScope();
     bind(TYPES.ResolveLicense)
@@ -42,13 +44,24 @@ export function licenseModule(): ContainerModule {
           graceWarnings: GraceWarnings,
           clock: Clock,
           logger: Logger,
+          trustedTime: TrustedTime,
+          gate: TextGate,
         ) =>
           new ResolveLicense(
-            new StaticLicenseStep(config.staticLicenseJwt, verifier, logger),
-            new BackendLicenseStep({ apiKey: config.apiKey, instanceId, agentVersion: AGENT_VERSION }, backend, verifier, cache, logger),
-            new CachedLicenseStep(cache, verifier, logger),
+            new StaticLicenseStep(config.staticLicenseJwt, verifier, logger, gate),
+            new BackendLicenseStep(
+              { apiKey: config.apiKey, instanceId, agentVersion: AGENT_VERSION },
+              backend,
+              verifier,
+              cache,
+              trustedTime,
+              logger,
+              gate,
+            ),
+            new CachedLicenseStep(cache, verifier, trustedTime, logger, gate),
             state,
             graceWarnings,
+            trustedTime,
             clock,
             logger,
             { apiKeyConfigured: config.apiKey !== null, gracePeriodMs: config.gracePeriodMs },
@@ -63,6 +76,8 @@ export function licenseModule(): ContainerModule {
           TYPES.GraceWarnings,
           TYPES.Clock,
           TYPES.Logger,
+          TYPES.TrustedTime,
+          TYPES.TextGate,
         ],
       )
       .inSingletonScope();
@@ -85,9 +100,8 @@ export function licenseModule(): ContainerModule {
       .inSingletonScope();
     bind(TYPES.ExpireLicense)
       .toResolvedValue(
-        (config: AgentConfig, state: LicenseState, clock: Clock, logger: Logger) =>
-          new ExpireLicense(state, clock, logger, config.gracePeriodMs),
-        [TYPES.Config, TYPES.LicenseState, TYPES.Clock, TYPES.Logger],
+        (state: LicenseState, clock: Clock, logger: Logger) => new ExpireLicense(state, clock, logger),
+        [TYPES.LicenseState, TYPES.Clock, TYPES.Logger],
       )
       .inSingletonScope();
   });

@@ -1,6 +1,7 @@
 import { ContainerModule } from 'inversify';
 import { loadOrCreateAdminToken } from '../../adapters/fs/admin-token-file.js';
 import { LowdbInstanceIdStore } from '../../adapters/lowdb/lowdb-instance-id-store.js';
+import { LowdbHighWaterMarkStore } from '../../adapters/lowdb/lowdb-high-water-mark-store.js';
 import { LowdbLicenseCache } from '../../adapters/lowdb/lowdb-license-cache.js';
 import type { Clock } from '../../ports/clock.port.js';
 import type { InstanceIdStore } from '../../ports/instance-id-store.port.js';
@@ -8,11 +9,14 @@ import type { Logger } from '../../ports/logger.port.js';
 import { TYPES } from '../../ports/types.js';
 import type { AgentConfig } from '../config.js';
 
-/** Everything kept in the cache directory: license cache, instance id, generated admin token. */
+/** Everything kept in the cache directory: license cache, instance id, clock high-water mark, generated admin token. */
 export function lowdbStorageModule(): ContainerModule {
   return new ContainerModule(({ bind }) => {
     bind(TYPES.LicenseCache)
       .toResolvedValue((config: AgentConfig, clock: Clock) => new LowdbLicenseCache(config.cacheDir, clock), [TYPES.Config, TYPES.Clock])
+      .inSingletonScope();
+    bind(TYPES.HighWaterMarkStore)
+      .toResolvedValue((config: AgentConfig) => new LowdbHighWaterMarkStore(config.cacheDir), [TYPES.Config])
       .inSingletonScope();
     bind(TYPES.InstanceIdStore)
       .toResolvedValue((config: AgentConfig, logger: Logger) => new LowdbInstanceIdStore(config.cacheDir, logger), [TYPES.Config, TYPES.Logger])

@@ -1,6 +1,6 @@
 import { ContainerModule } from 'inversify';
 import { PrometheusLicenseMetrics } from '../../adapters/prometheus/prometheus-license-metrics.js';
-import type { LicenseState } from '../../domain/model/license-state.js';
+import type { ExpireLicense } from '../../domain/expiry/expire-license.js';
 import type { Clock } from '../../ports/clock.port.js';
 import { TYPES } from '../../ports/types.js';
 import type { AgentConfig } from '../config.js';
@@ -10,14 +10,13 @@ export function prometheusMetricsModule(): ContainerModule {
   return new ContainerModule(({ bind }) => {
     bind(TYPES.Metrics)
       .toResolvedValue(
-        (config: AgentConfig, state: LicenseState, clock: Clock) =>
+        (config: AgentConfig, expireLicense: ExpireLicense, clock: Clock) =>
           new PrometheusLicenseMetrics({
-            current: () => state.current(),
+            current: () => expireLicense.current(),
             clock,
-            gracePeriodMs: config.gracePeriodMs,
             apiKeyConfigured: config.apiKey !== null,
           }),
-        [TYPES.Config, TYPES.LicenseState, TYPES.Clock],
+        [TYPES.Config, TYPES.ExpireLicense, TYPES.Clock],
       )
       .inSingletonScope();
     bind(TYPES.LicenseTelemetry).toService(TYPES.Metrics);

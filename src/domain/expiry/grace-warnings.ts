@@ -18,7 +18,6 @@ export class GraceWarnings {
   constructor(
     private readonly clock: Clock,
     private readonly logger: Logger,
-    private readonly gracePeriodMs: number,
     private readonly intervalMs = HOUR_MS,
   ) {}
 
@@ -26,7 +25,7 @@ export class GraceWarnings {
   check(license: License): ExpiryStatus {
     if (license.expiresAt === null) return 'valid';
     const now = this.clock.now();
-    const assessment = assessExpiry(license.expiresAt, now, this.gracePeriodMs);
+    const assessment = assessExpiry(license.expiresAt, now, license.gracePeriodMs);
     const { status } = assessment;
     if (status !== 'early_grace' && status !== 'mid_grace') return status;
     if (status === this.#lastStatus && now.getTime() - this.#lastWarnedAt < this.intervalMs) return status;

@@ -1,3 +1,5 @@
+import { trusted, type SafeText, type TextGate } from './safe-text.js';
+
 /**
  * Errors the agent reasons about. Each family has stable codes that logs, the admin API and
  * metrics expose; adapters translate library failures into these so the domain never sees them.
@@ -22,7 +24,23 @@ export type LicenseTokenErrorCode =
   | 'LICENSE.CLAIMS_INVALID'
   | 'LICENSE.NOT_YET_VALID'
   | 'LICENSE.EXPIRED'
-  | 'LICENSE.INSTANCE_MISMATCH';
+  | 'LICENSE.INSTANCE_MISMATCH'
+  | 'LICENSE.SUPERSEDED';
+
+/**
+ * Whether a rejection says something about the token itself (`intrinsic`: it will never verify,
+ * here or anywhere) or only about local conditions (`local`: the clock, or the trusted keys and
+ * issuer configured). Only intrinsic verdicts justify an irreversible action such as moving a
+ * cached token aside (DESIGN §8, amended 2026-11-30).
+ */
+export type RejectionKind = 'intrinsic' | 'local';
+
+const LOCAL_REJECTIONS: ReadonlySet<LicenseTokenErrorCode> = new Set([
+  'LICENSE.NOT_YET_VALID',
+  'LICENSE.EXPIRED',
+  'LICENSE.UNKNOWN_KEY',
+  'LICENSE.ISSUER_MISMATCH',
+]);
 
 /** A license JWT that must not be used. */
 export class LicenseTokenError extends LicenseAgentError {
@@ -33,6 +51,10 @@ export class LicenseTokenError extends LicenseAgentError {
   ) {
     super(message, options);
   }
+
+  get kind(): RejectionKind {
+    return LOCAL_REJECTIONS.has(this.code) ? 'local' : 'intrinsic';
+  }
 }
 
 export type BackendErrorCode =
@@ -40,6 +62,7 @@ export type BackendErrorCode =
   | 'BACKEND.UNREACHABLE'
   | 'BACKEND.TIMEOUT'
   | 'BACKEND.HTTP_STATUS'
+  | 'BACKEND.UNEXPECTED_STATUS'
   | 'BACKEND.REDIRECT_REFUSED'
   | 'BACKEND.RESPONSE_TOO_LARGE'
   | 'BACKEND.MALFORMED_RESPONSE';
@@ -83,7 +106,8 @@ export type CacheErrorCode =
   | 'CACHE.CORRUPT'
   | 'CACHE.TOO_LARGE'
   | 'CACHE.UNSAFE_FILE'
-  | 'CACHE.IO_FAILED';
+  | 'CACHE.IO_FAILED'
+  | 'CACHE.TIMEOUT';
 
 /** The license cache could not be read or written; callers treat the cache as absent. */
 export class CacheError extends LicenseAgentError {
@@ -98,8 +122,17 @@ export class CacheError extends LicenseAgentError {
 
 export type ErrorCode = LicenseTokenErrorCode | BackendErrorCode | ApiKeyErrorCode | CacheErrorCode;
 
-/** Code and message of any failure, for logs and the status API; unknown errors get a generic code. */
-export function describeFailure(error: unknown): { code: string; message: string } {
-  if (error instanceof LicenseAgentError) return { code: error.code, message: error.message };
-  return { code: 'INTERNAL.UNEXPECTED', message: 'unexpected internal error' };
+/** A failure as every output shows it: a stable code and a message that passed the text gate. */
+export interface Failure {
+  readonly code: SafeText;
+  readonly message: SafeText;
+}
+
+/**
+ * Code and message of any failure, for logs, the status API and metrics, through the text gate
+ * (messages quote backend answers and token headers); unknown errors get a generic code.
+ */
+export function describeFailure(error: unknown, gate: TextGate): Failure {
+  if (error instanceof LicenseAgentError) return { code: gate.pass(error.code, 64), message: gate.pass(error.message) };
+  return { code: trusted('INTERNAL.UNEXPECTED'), message: trusted('unexpected internal error') };
 }

@@ -1,4 +1,19 @@
+import type { LicenseClaims } from './license.js';
+
 const DAY_MS = 86_400_000;
+
+/** The grace a license without `grace_period_days` gets (the original product's 14 days). */
+export const DEFAULT_VENDOR_GRACE_DAYS = 14;
+
+/**
+ * The grace period that follows this license's expiry: the smaller of the operator's setting and
+ * the vendor's — the signed `grace_period_days`, else 14 days, else 0 for a trial license without
+ * the claim. The operator can shorten grace, never extend it (DESIGN §3, amended 2026-11-30).
+ */
+export function effectiveGracePeriodMs(claims: Pick<LicenseClaims, 'gracePeriodDays' | 'trial'>, operatorGracePeriodMs: number): number {
+  const vendorDays = claims.gracePeriodDays ?? (claims.trial ? 0 : DEFAULT_VENDOR_GRACE_DAYS);
+  return Math.min(operatorGracePeriodMs, vendorDays * DAY_MS);
+}
 
 /** Where a license stands relative to its expiry and grace period. */
 export type ExpiryStatus = 'valid' | 'early_grace' | 'mid_grace' | 'expired';

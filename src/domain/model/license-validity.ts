@@ -1,5 +1,5 @@
 import { LicenseTokenError } from './errors.js';
-import { assessExpiry, describeExpiredPastGrace } from './grace.js';
+import { assessExpiry, describeExpiredPastGrace, effectiveGracePeriodMs } from './grace.js';
 import type { LicenseClaims } from './license.js';
 
 /** Tolerated clock difference for `nbf` and `iat` (not for `exp`, which has the grace period). */
@@ -7,6 +7,7 @@ export const CLOCK_TOLERANCE_MS = 60_000;
 
 export interface ValidityContext {
   readonly now: Date;
+  /** The operator's grace setting; the license's own bound applies too (`effectiveGracePeriodMs`). */
   readonly gracePeriodMs: number;
   /** This installation's id: a token bound to another instance is refused. */
   readonly instanceId: string;
@@ -15,9 +16,10 @@ export interface ValidityContext {
 /**
  * The time and binding rules every license token must pass once its signature is verified:
  * not before `nbf`, not issued in the future, bound to this instance if bound at all, and not
- * past the end of the grace period that follows `exp`.
+ * past the end of the grace period that follows `exp`. Returns the effective grace period (ms).
  */
-export function assertLicenseUsable(claims: LicenseClaims, { now, gracePeriodMs, instanceId }: ValidityContext): void {
+export function assertLicenseUsable(claims: LicenseClaims, { now, gracePeriodMs: operatorGracePeriodMs, instanceId }: ValidityContext): number {
+  const gracePeriodMs = effectiveGracePeriodMs(claims, operatorGracePeriodMs);
   const latestAcceptable = now.getTime() + CLOCK_TOLERANCE_MS;
   if (claims.issuedAt.getTime() > claims.expiresAt.getTime()) {
     throw new LicenseTokenError('LICENSE.MALFORMED', 'license token is issued ("iat") after it expires ("exp")');
@@ -38,4 +40,5 @@ export function assertLicenseUsable(claims: LicenseClaims, { now, gracePeriodMs,
       describeExpiredPastGrace(claims.expiresAt, expiry),
     );
   }
+  return gracePeriodMs;
 }

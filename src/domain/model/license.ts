@@ -44,6 +44,8 @@ export interface VerifiedLicenseToken {
   readonly jwt: string;
   readonly claims: LicenseClaims;
   readonly info: TokenInfo;
+  /** The effective grace period of this license (`effectiveGracePeriodMs`), in milliseconds. */
+  readonly gracePeriodMs: number;
 }
 
 /** The license the agent enforces: one immutable value, replaced as a whole. */
@@ -58,6 +60,15 @@ export interface License {
   readonly quotas: Quotas;
   /** `null` for Community, which never expires. */
   readonly expiresAt: Date | null;
+  /** The effective grace period after `expiresAt`, in milliseconds (0 for Community). */
+  readonly gracePeriodMs: number;
+  /**
+   * The instants per-request code compares the clock with, as epoch milliseconds precomputed
+   * once: expiry, the start of mid grace and the end of grace (`Infinity` for Community).
+   */
+  readonly expiresAtMs: number;
+  readonly midGraceAtMs: number;
+  readonly graceEndsAtMs: number;
   readonly token: TokenInfo | null;
 }
 
@@ -78,11 +89,16 @@ export const COMMUNITY_LICENSE: License = freeze({
   features: [...FEATURES],
   quotas: effectiveQuotas('community', {}),
   expiresAt: null,
+  gracePeriodMs: 0,
+  expiresAtMs: Number.POSITIVE_INFINITY,
+  midGraceAtMs: Number.POSITIVE_INFINITY,
+  graceEndsAtMs: Number.POSITIVE_INFINITY,
   token: null,
 });
 
 export function licenseFromToken(token: VerifiedLicenseToken, source: Exclude<LicenseSource, 'community'>): License {
-  const { claims } = token;
+  const { claims, gracePeriodMs } = token;
+  const expiresAtMs = claims.expiresAt.getTime();
   return freeze({
     tier: claims.tier,
     source,
@@ -93,6 +109,10 @@ export function licenseFromToken(token: VerifiedLicenseToken, source: Exclude<Li
     features: [...(claims.features ?? FEATURES)],
     quotas: effectiveQuotas(claims.tier, claims.quotas),
     expiresAt: claims.expiresAt,
+    gracePeriodMs,
+    expiresAtMs,
+    midGraceAtMs: expiresAtMs + gracePeriodMs / 2,
+    graceEndsAtMs: expiresAtMs + gracePeriodMs,
     token: token.info,
   });
 }

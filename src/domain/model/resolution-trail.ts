@@ -1,4 +1,6 @@
+import type { Failure } from './errors.js';
 import type { LicenseSource } from './license.js';
+import type { SafeText } from './safe-text.js';
 
 export type AttemptOutcome = 'used' | 'skipped' | 'failed';
 
@@ -6,8 +8,8 @@ export type AttemptOutcome = 'used' | 'skipped' | 'failed';
 export interface ResolutionAttempt {
   readonly source: LicenseSource;
   readonly outcome: AttemptOutcome;
-  readonly code: string | null;
-  readonly message: string | null;
+  readonly code: SafeText | null;
+  readonly message: SafeText | null;
 }
 
 /** The attempts of one resolution, in order, and what the backend step's failure allows. */
@@ -16,17 +18,17 @@ export class ResolutionTrail {
   #backendFailedTransiently = false;
   #backendRetryAfterMs: number | null = null;
 
-  used(source: LicenseSource, message: string | null = null): void {
+  used(source: LicenseSource, message: SafeText | null = null): void {
     this.#attempts.push({ source, outcome: 'used', code: null, message });
   }
 
-  skipped(source: LicenseSource, message: string): void {
+  skipped(source: LicenseSource, message: SafeText): void {
     this.#attempts.push({ source, outcome: 'skipped', code: null, message });
   }
 
   failed(
     source: LicenseSource,
-    failure: { code: string; message: string },
+    failure: Failure,
     options?: { transient?: boolean; retryAfterMs?: number | null },
   ): void {
     this.#attempts.push({ source, outcome: 'failed', code: failure.code, message: failure.message });

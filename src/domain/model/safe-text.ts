@@ -26,6 +26,8 @@ const SHORTEST_SECRET = 4;
 const UNSAFE_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]+/g;
 // Two dots between base64url runs, the first starting like a JSON object: a compact JWS or JWE,
 // whoever wrote it; and credentials in the `Bearer` scheme (RFC 6750).
+// The same minus C0 controls, which a JSON serialiser escapes already (and a log line ends with "\n").
+const UNSAFE_IN_JSON = /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]+/g;
 const JWT_SHAPED = /eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*/g;
 const BEARER_CREDENTIAL = /\bBearer\s+[A-Za-z0-9._~+/=-]+/gi;
 
@@ -66,6 +68,16 @@ export class TextGate {
     const codePoints = Array.from(text);
     if (codePoints.length > maxCodePoints) text = `${codePoints.slice(0, maxCodePoints - 1).join('')}…`;
     return text as SafeText;
+  }
+
+  /**
+   * The same rules for a serialised JSON log line, as a last line of defence for nested fields:
+   * secrets, JWT-shaped and bearer text removed, non-JSON-escaped unsafe characters replaced;
+   * never cut, and C0 controls (escaped by JSON, the final newline) left alone.
+   */
+  scrubJsonLine(line: string): string {
+    const text = line.replace(UNSAFE_IN_JSON, ' ').replace(JWT_SHAPED, REDACTED).replace(BEARER_CREDENTIAL, `Bearer ${REDACTED}`);
+    return this.#redactSecrets(text);
   }
 
   /** Like `pass`, but null for a missing, non-string or blank value. */

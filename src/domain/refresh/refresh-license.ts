@@ -1,6 +1,8 @@
 import type { Clock } from '../../ports/clock.port.js';
 import type { LicenseTelemetry } from '../../ports/license-telemetry.port.js';
+import type { Failure } from '../model/errors.js';
 import type { LicenseSnapshot, LicenseState } from '../model/license-state.js';
+import { trusted, type SafeText } from '../model/safe-text.js';
 import type { Tier } from '../model/tier.js';
 import type { ResolveLicense } from '../resolution/resolve-license.js';
 
@@ -10,7 +12,7 @@ export interface RefreshOutcome {
   readonly previousTier: Tier;
   /** The license in force afterwards. */
   readonly snapshot: LicenseSnapshot;
-  readonly failure: { readonly code: string; readonly message: string } | null;
+  readonly failure: Failure | null;
   readonly retryAfterMs: number | null;
   readonly finishedAt: Date;
 }
@@ -18,7 +20,7 @@ export interface RefreshOutcome {
 export interface RefreshStatus {
   readonly lastAttemptAt: Date | null;
   readonly lastOutcome: 'refreshed' | 'failed' | null;
-  readonly lastError: string | null;
+  readonly lastError: SafeText | null;
 }
 
 /**
@@ -64,7 +66,9 @@ export class RefreshLicense {
     const previousTier = this.state.current().license.tier;
     const startedAt = this.clock.now();
     const result = await this.resolveLicense.execute();
-    const failure = result.backendFailure === null ? null : { code: result.backendFailure.code ?? 'UNKNOWN', message: result.backendFailure.message ?? '' };
+    const { backendFailure } = result;
+    const failure: Failure | null =
+      backendFailure === null ? null : { code: backendFailure.code ?? trusted('UNKNOWN'), message: backendFailure.message ?? trusted('') };
     const outcome: RefreshOutcome = {
       status: failure === null ? 'refreshed' : 'failed',
       previousTier,
@@ -76,7 +80,7 @@ export class RefreshLicense {
     this.#status = {
       lastAttemptAt: startedAt,
       lastOutcome: outcome.status,
-      lastError: failure === null ? null : `${failure.code}: ${failure.message}`,
+      lastError: failure === null ? null : trusted(`${failure.code}: ${failure.message}`),
     };
     this.telemetry.refreshFinished({ outcome: outcome.status, reason: failure?.code ?? null });
     for (const listener of this.#listeners) listener(outcome);

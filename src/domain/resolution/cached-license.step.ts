@@ -1,19 +1,26 @@
 import type { LicenseCache } from '../../ports/license-cache.port.js';
 import type { LicenseVerifier } from '../../ports/license-verifier.port.js';
 import type { Logger } from '../../ports/logger.port.js';
-import { describeFailure } from '../model/errors.js';
+import type { TrustedTime } from '../../ports/trusted-time.port.js';
+import { describeFailure, LicenseTokenError } from '../model/errors.js';
 import { licenseFromToken, type License } from '../model/license.js';
 import type { ResolutionTrail } from '../model/resolution-trail.js';
+import { trusted, type TextGate } from '../model/safe-text.js';
+import { assertNotSuperseded } from './superseded.js';
 
 /**
- * Step 3: the last JWT the backend issued, verified like any other. An unreadable cache counts as
- * absent; a cached token that no longer verifies is deleted.
+ * Step 3: the last JWT the backend issued, verified like any other and never older than the newest
+ * backend token already accepted. An unreadable cache counts as absent. A rejected token is moved
+ * aside only on a verdict about the token itself; one refused for local reasons (the clock, the
+ * configured keys or issuer) stays where it is, since it may verify again once those are right.
  */
 export class CachedLicenseStep {
   constructor(
     private readonly cache: LicenseCache,
     private readonly verifier: LicenseVerifier,
+    private readonly trustedTime: TrustedTime,
     private readonly logger: Logger,
+    private readonly gate: TextGate,
   ) {}
 
   async attempt(trail: ResolutionTrail): Promise<License | null> {
@@ -21,35 +28,38 @@ export class CachedLicenseStep {
     try {
       jwt = await this.cache.load();
     } catch (error) {
-      const failure = describeFailure(error);
+      const failure = describeFailure(error, this.gate);
       this.logger.warn(`License cache ignored: ${failure.message}`, { code: failure.code });
       trail.failed('cache', failure);
       return null;
     }
     if (jwt === null) {
-      trail.skipped('cache', 'no cached license');
+      trail.skipped('cache', trusted('no cached license'));
       return null;
     }
     try {
-      const license = licenseFromToken(await this.verifier.verify(jwt), 'cache');
+      const token = await this.verifier.verify(jwt);
+      assertNotSuperseded(token, this.trustedTime);
+      const license = licenseFromToken(token, 'cache');
       this.logger.warn('Using cached license', { tier: license.tier, expires_at: license.expiresAt });
       trail.used('cache');
       return license;
     } catch (error) {
-      const failure = describeFailure(error);
-      this.logger.warn(`Cached license rejected and deleted: ${failure.message}`, { code: failure.code });
+      const failure = describeFailure(error, this.gate);
       trail.failed('cache', failure);
-      await this.#clear();
+      if (error instanceof LicenseTokenError && error.kind === 'intrinsic') await this.#setAside(failure.message);
+      else this.logger.warn(`Cached license not used (kept, it may verify later): ${failure.message}`, { code: failure.code });
       return null;
     }
   }
 
-  async #clear(): Promise<void> {
+  async #setAside(reason: string): Promise<void> {
     try {
-      await this.cache.clear();
+      const movedTo = await this.cache.setAside();
+      this.logger.warn(`Cached license rejected and moved aside: ${reason}`, { moved_to: movedTo });
     } catch (error) {
-      const { code, message } = describeFailure(error);
-      this.logger.warn(`Could not delete the rejected cached license: ${message}`, { code });
+      const { code, message } = describeFailure(error, this.gate);
+      this.logger.warn(`Cached license rejected (${reason}); could not move it aside: ${message}`, { code });
     }
   }
 }

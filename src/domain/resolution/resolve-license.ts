@@ -1,13 +1,15 @@
 import type { Clock } from '../../ports/clock.port.js';
 import type { Logger } from '../../ports/logger.port.js';
+import type { TrustedTime } from '../../ports/trusted-time.port.js';
 import type { GraceWarnings } from '../expiry/grace-warnings.js';
-import { assessExpiry } from '../model/grace.js';
 import { COMMUNITY_LICENSE, type License } from '../model/license.js';
 import type { LicenseSnapshot, LicenseState } from '../model/license-state.js';
 import { ResolutionTrail, type ResolutionAttempt } from '../model/resolution-trail.js';
 import type { BackendLicenseStep } from './backend-license.step.js';
 import type { CachedLicenseStep } from './cached-license.step.js';
 import type { StaticLicenseStep } from './static-license.step.js';
+
+const DAY_MS = 86_400_000;
 
 export interface ResolutionResult {
   /** The snapshot in force once the resolution finished. */
@@ -26,12 +28,15 @@ export interface ResolutionResult {
  * in force while it is still valid; only a definitive rejection walks on to the cache.
  */
 export class ResolveLicense {
+  #graceClampWarned = false;
+
   constructor(
     private readonly staticLicense: StaticLicenseStep,
     private readonly backendLicense: BackendLicenseStep,
     private readonly cachedLicense: CachedLicenseStep,
     private readonly state: LicenseState,
     private readonly graceWarnings: GraceWarnings,
+    private readonly trustedTime: TrustedTime,
     private readonly clock: Clock,
     private readonly logger: Logger,
     private readonly settings: { readonly apiKeyConfigured: boolean; readonly gracePeriodMs: number },
@@ -46,15 +51,31 @@ export class ResolveLicense {
     }
     const license = issued ?? (await this.cachedLicense.attempt(trail)) ?? this.#community(trail);
     const change = this.state.install(license, trail.attempts(), this.clock.now());
+    if (license.token !== null) this.trustedTime.accepted(license.token.issuedAt, license.source !== 'static');
     if (change.message !== null) this.logger.info(change.message, { tier: license.tier, source: license.source });
+    this.#warnIfGraceClamped(license);
     this.graceWarnings.check(license);
     return { snapshot: change.after, replaced: true, ...backend };
   }
 
+  /** Settles once the background cache writes of issued tokens are done (for a clean stop). */
+  cacheWritesSettled(): Promise<void> {
+    return this.backendLicense.cacheWritesSettled();
+  }
+
   #licenseInForceIsValid(): boolean {
     const { license } = this.state.current();
-    if (license.source === 'community' || license.expiresAt === null) return false;
-    return assessExpiry(license.expiresAt, this.clock.now(), this.settings.gracePeriodMs).status !== 'expired';
+    return license.source !== 'community' && this.clock.now().getTime() <= license.graceEndsAtMs;
+  }
+
+  /** The vendor bounds the grace period (DESIGN §3): a longer operator setting is clamped, said once. */
+  #warnIfGraceClamped(license: License): void {
+    if (this.#graceClampWarned || license.token === null || license.gracePeriodMs >= this.settings.gracePeriodMs) return;
+    this.#graceClampWarned = true;
+    this.logger.warn(
+      `Grace period clamped to ${license.gracePeriodMs / DAY_MS} days by the license (SOFTCLIENT4ES_LICENSE_GRACE_PERIOD asks for ${this.settings.gracePeriodMs / DAY_MS})`,
+      { grace_period_days: license.gracePeriodMs / DAY_MS },
+    );
   }
 
   #community(trail: ResolutionTrail): License {

@@ -4,6 +4,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { ExpressEnforcement } from '../../../src/adapters/express/enforcement.js';
+import { ExpireLicense } from '../../../src/domain/expiry/expire-license.js';
 import { GraceWarnings } from '../../../src/domain/expiry/grace-warnings.js';
 import { COMMUNITY_LICENSE, licenseFromToken, type License } from '../../../src/domain/model/license.js';
 import { LicenseState } from '../../../src/domain/model/license-state.js';
@@ -22,16 +23,17 @@ function setUp() {
   const telemetry = new RecordingTelemetry();
   const state = new LicenseState(clock.now());
   const enforcement = new ExpressEnforcement({
-    current: () => state.current(),
+    snapshot: () => state.current(),
+    currentAt: (nowMs) => new ExpireLicense(state, clock, logger).current(nowMs),
     clock,
-    graceWarnings: new GraceWarnings(clock, logger, GRACE),
+    graceWarnings: new GraceWarnings(clock, logger),
     telemetry,
     upgradeUrl: UPGRADE_URL,
   });
   const install = (tier: Tier, expiresInMs = 365 * DAY, overrides: Partial<Parameters<typeof aLicenseClaims>[1]> = {}) => {
     const claims = aLicenseClaims(clock.now(), { tier, expiresAt: new Date(clock.now().getTime() + expiresInMs), ...overrides });
     const license: License = licenseFromToken(
-      { jwt: 'x', claims, info: { kid: 'k', jti: null, issuedAt: claims.issuedAt, expiresAt: claims.expiresAt, fingerprint: 'f' } },
+      { jwt: 'x', gracePeriodMs: 14 * 86_400_000, claims, info: { kid: 'k', jti: null, issuedAt: claims.issuedAt, expiresAt: claims.expiresAt, fingerprint: 'f' } },
       'api_key',
     );
     state.install(license, [], clock.now());

@@ -3,6 +3,7 @@ import type { ServerResponse } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import { HttpTokenBackend, MAX_RESPONSE_BYTES } from '../../../src/adapters/http/http-token-backend.js';
 import { parseApiKey } from '../../../src/domain/model/api-key.js';
+import { TextGate } from '../../../src/domain/model/safe-text.js';
 import { BackendError } from '../../../src/domain/model/errors.js';
 import type { IssuedToken, TokenRequest } from '../../../src/ports/token-backend.port.js';
 import {
@@ -49,7 +50,7 @@ interface ClientOptions {
 }
 
 function clientFor(baseUrl: string, { connectTimeoutMs = LONG_MS, readTimeoutMs = LONG_MS, clock = new FixedClock() }: ClientOptions = {}) {
-  return new HttpTokenBackend({ baseUrl: new URL(baseUrl), connectTimeoutMs, readTimeoutMs }, clock);
+  return new HttpTokenBackend({ baseUrl: new URL(baseUrl), connectTimeoutMs, readTimeoutMs }, clock, new TextGate());
 }
 
 function messagesOf(error: unknown): string {
@@ -194,12 +195,16 @@ describe('HttpTokenBackend against a real HTTP server', () => {
       await expect(clientFor(backend.url).requestToken(REQUEST)).resolves.toEqual({ jwt: JWT, expiresInSeconds: null, message: null });
     });
 
+    it.each([['a string', '86400'], ['negative', -5]])('with an expires_in that is %s is accepted: it is advisory', async (_case, expiresIn) => {
+      const backend = await backendAnswering(respondRaw(200, JSON.stringify({ jwt: JWT, expires_in: expiresIn })));
+      await expect(clientFor(backend.url).requestToken(REQUEST)).resolves.toEqual({ jwt: JWT, expiresInSeconds: null, message: null });
+    });
+
     it.each([
       ['without jwt', JSON.stringify({ expires_in: 86_400, message: null }), /"jwt" is missing or not a non-empty string/],
       ['with a numeric jwt', JSON.stringify({ jwt: 42 }), /"jwt" is missing or not a non-empty string/],
       ['with an empty jwt', JSON.stringify({ jwt: '' }), /"jwt" is missing or not a non-empty string/],
       ['with a non-string message', JSON.stringify({ jwt: JWT, message: { text: 'hi' } }), /"message" is not a string/],
-      ['with a non-numeric expires_in', JSON.stringify({ jwt: JWT, expires_in: '86400' }), /"expires_in" is not a non-negative number/],
       ['that is malformed JSON', '{"jwt": "eyJ', /not a JSON object/],
       ['that is a JSON array', JSON.stringify([{ jwt: JWT }]), /not a JSON object/],
       ['that is empty', '', /not a JSON object/],
@@ -241,13 +246,40 @@ describe('HttpTokenBackend against a real HTTP server', () => {
       expect(error.message).toBe('revoked [31mFAKE LOG LINE');
     });
 
-    it('with a non-JSON body is still BACKEND.REJECTED', async () => {
-      const backend = await backendAnswering(respondRaw(401, '<html>Unauthorized</html>', { headers: { 'Content-Type': 'text/html' } }));
+    it('removes the API key the backend quotes in its message (issue 9: it reached /admin/license)', async () => {
+      const backend = await backendAnswering(
+        respondJson(401, { error: 'api_key_revoked', message: `The API key ${REQUEST.apiKey} was revoked` }),
+      );
+      const error = await new HttpTokenBackend(
+        { baseUrl: new URL(backend.url), connectTimeoutMs: LONG_MS, readTimeoutMs: LONG_MS },
+        new FixedClock(),
+        new TextGate([REQUEST.apiKey]),
+      )
+        .requestToken(REQUEST)
+        .catch((caught: unknown) => caught as BackendError);
+
+      expect(error.message).toBe('The API key [REDACTED] was revoked');
+    });
+
+    it.each([
+      ['an HTML page (an intercepting proxy)', '<html>Unauthorized</html>', 'text/html'],
+      ['an empty body', '', 'text/plain'],
+      ['JSON that is not the backend\'s error', JSON.stringify({ message: 'nope' }), 'application/json'],
+    ])('with %s is transient BACKEND.UNEXPECTED_STATUS: only the backend can revoke', async (_case, body, type) => {
+      const backend = await backendAnswering(respondRaw(401, body, { headers: { 'Content-Type': type } }));
       const error = await failureOf(clientFor(backend.url));
 
-      expect(error.code).toBe('BACKEND.REJECTED');
+      expect(error.code).toBe('BACKEND.UNEXPECTED_STATUS');
       expect(error.message).toMatch(/HTTP 401/);
-      expect(error.transient).toBe(false);
+      expect(error.transient).toBe(true);
+    });
+
+    it('a 407 from a proxy, even with a JSON error, is transient BACKEND.UNEXPECTED_STATUS', async () => {
+      const backend = await backendAnswering(respondJson(407, { error: 'proxy_auth_required' }));
+      const error = await failureOf(clientFor(backend.url));
+
+      expect(error.code).toBe('BACKEND.UNEXPECTED_STATUS');
+      expect(error.transient).toBe(true);
     });
   });
 

@@ -84,6 +84,7 @@ describe('JoseLicenseVerifier', () => {
         orgName: 'Acme Corp',
         platform: 'STAGING',
         instanceId: null,
+        gracePeriodDays: null,
         issuedAt: new Date((NOW_SECONDS - 60) * 1000),
         expiresAt: new Date((NOW_SECONDS + 365 * DAY_SECONDS) * 1000),
         notBefore: null,

@@ -5,7 +5,9 @@ import { LICENSE_CACHE_FILE, LowdbLicenseCache } from '../../../src/adapters/low
 import { CacheError } from '../../../src/domain/model/errors.js';
 import { ResolutionTrail } from '../../../src/domain/model/resolution-trail.js';
 import { CachedLicenseStep } from '../../../src/domain/resolution/cached-license.step.js';
+import { TextGate } from '../../../src/domain/model/safe-text.js';
 import { FakeLicenseVerifier } from '../../support/fake-license-verifier.js';
+import { InMemoryTrustedTime } from '../../support/in-memory-trusted-time.js';
 import { entriesOf, makeFifo, permissionsOf, withUmask } from '../../support/file-system.js';
 import { DAY, FixedClock } from '../../support/fixed-clock.js';
 import { aLicenseClaims } from '../../support/license-claims.builder.js';
@@ -208,37 +210,44 @@ describe('LowdbLicenseCache', () => {
     });
   });
 
-  describe('clear', () => {
-    it('deletes license-cache.json', async () => {
+  describe('setAside (DESIGN §8: nothing is deleted on a verdict)', () => {
+    it('renames license-cache.json to license-cache.json.rejected-<UTC time>, content intact', async () => {
       await newCache().save(JWT);
 
-      await newCache().clear();
+      const aside = await newCache().setAside();
 
+      expect(aside).toBe(join(cacheDir, 'license-cache.json.rejected-20260601T000000.000Z'));
       expect(existsSync(cacheFile())).toBe(false);
+      expect(JSON.parse(readFileSync(aside as string, 'utf8'))).toMatchObject({ jwt: JWT });
     });
 
-    it('deletes a corrupt file, so that the next start finds no cache', async () => {
-      plantCacheFile('garbage');
+    it('keeps the three newest rejected files and never overwrites one set aside in the same millisecond', async () => {
+      for (let i = 0; i < 5; i += 1) {
+        await newCache().save(`${JWT}${i}`);
+        await newCache().setAside();
+        if (i % 2 === 1) clock.advance(1000);
+      }
 
-      await newCache().clear();
-
-      await expect(newCache().load()).resolves.toBeNull();
+      const kept = entriesOf(cacheDir).filter((name) => name.startsWith('license-cache.json.rejected-'));
+      expect(kept).toHaveLength(3);
+      const jwts = kept.map((name) => (JSON.parse(readFileSync(join(cacheDir, name), 'utf8')) as { jwt: string }).jwt).sort();
+      expect(jwts).toEqual([`${JWT}2`, `${JWT}3`, `${JWT}4`]);
     });
 
-    it('deletes a planted symbolic link, not its target', async () => {
+    it('moves a planted symbolic link as a link, leaving its target alone', async () => {
       mkdirSync(cacheDir, { mode: 0o700 });
       const target = join(root, 'victim');
       writeFileSync(target, 'do not touch');
       symlinkSync(target, cacheFile());
 
-      await newCache().clear();
+      const aside = await newCache().setAside();
 
-      expect(existsSync(cacheFile())).toBe(false);
+      expect(lstatSync(aside as string).isSymbolicLink()).toBe(true);
       expect(readFileSync(target, 'utf8')).toBe('do not touch');
     });
 
-    it('succeeds when the cache directory does not exist', async () => {
-      await expect(newCache().clear()).resolves.toBeUndefined();
+    it('returns null when there is no cache file or no directory', async () => {
+      await expect(newCache().setAside()).resolves.toBeNull();
     });
   });
 
@@ -251,7 +260,7 @@ describe('LowdbLicenseCache', () => {
     beforeEach(() => {
       verifier = new FakeLicenseVerifier(clock, { gracePeriodMs: 14 * DAY, instanceId });
       logger = new RecordingLogger();
-      step = new CachedLicenseStep(newCache(), verifier, logger);
+      step = new CachedLicenseStep(newCache(), verifier, new InMemoryTrustedTime(), logger, new TextGate());
     });
 
     it('uses a license cached on disk by an earlier run', async () => {
@@ -288,13 +297,22 @@ describe('LowdbLicenseCache', () => {
       expect(logger.entries).toEqual([expect.objectContaining({ level: 'warn', fields: { code: 'CACHE.UNSAFE_FILE' } })]);
     });
 
-    it('deletes the file of a cached license that no longer verifies', async () => {
+    it('keeps the file of a cached license refused by this clock (expired), for a later start', async () => {
       await newCache().save(verifier.issue(aLicenseClaims(clock.now(), { expiresAt: clock.now() })));
       clock.advance(30 * DAY);
 
       await expect(step.attempt(new ResolutionTrail())).resolves.toBeNull();
 
+      expect(existsSync(cacheFile())).toBe(true);
+    });
+
+    it('moves the file of a cached license that can never verify aside, next to it', async () => {
+      await newCache().save('not-a-token-this-verifier-issued');
+
+      await expect(step.attempt(new ResolutionTrail())).resolves.toBeNull();
+
       expect(existsSync(cacheFile())).toBe(false);
+      expect(entriesOf(cacheDir)).toEqual([expect.stringMatching(/^license-cache\.json\.rejected-\d{8}T\d{6}\.\d{3}Z$/)]);
     });
   });
 });

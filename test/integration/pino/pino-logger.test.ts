@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { TextGate } from '../../../src/domain/model/safe-text.js';
 import { PinoLogger, type PinoLoggerOptions } from '../../../src/adapters/pino/pino-logger.js';
 import { aLicenseToken, generateSigningKey } from '../../support/signing-keys.js';
 
@@ -24,7 +25,7 @@ function recordingLogger(options: Partial<PinoLoggerOptions> = {}) {
   const writes: string[] = [];
   const logger = new PinoLogger({
     level: 'debug',
-    secrets: [API_KEY, ADMIN_TOKEN],
+    gate: new TextGate([API_KEY, ADMIN_TOKEN]),
     destination: { write: (line: string) => void writes.push(line) },
     ...options,
   });
@@ -135,7 +136,7 @@ describe('PinoLogger', () => {
 
     it('scrubs a secret learnt after construction (a generated admin token) from then on', () => {
       const generated = 'Zk3-generated_admin_token_value_0123456789ab';
-      const { logger, output, lines } = recordingLogger({ secrets: [] });
+      const { logger, output, lines } = recordingLogger({ gate: new TextGate() });
 
       logger.info(`token ${generated}`);
       logger.addSecret(generated);
@@ -241,7 +242,7 @@ describe('PinoLogger', () => {
 
     it('scrubs every configured secret, including the static license JWT given as one', () => {
       const staticJwt = 'static.license.token-that-is-not-shaped-like-eyJ';
-      const { logger, output } = recordingLogger({ secrets: [API_KEY, ADMIN_TOKEN, staticJwt] });
+      const { logger, output } = recordingLogger({ gate: new TextGate([API_KEY, ADMIN_TOKEN, staticJwt]) });
 
       logger.info(`three: ${API_KEY} ${ADMIN_TOKEN} ${staticJwt}`);
 
@@ -253,10 +254,10 @@ describe('PinoLogger', () => {
     const BUILT = (path: string) => JSON.stringify(fileURLToPath(new URL(`../../../dist/${path}`, import.meta.url)));
     const script = `
       import { loadConfig } from ${BUILT('app/config.js')};
-      import { configSecrets } from ${BUILT('app/create-license-agent.js')};
+      import { textGateFor } from ${BUILT('app/create-license-agent.js')};
       import { PinoLogger } from ${BUILT('adapters/pino/pino-logger.js')};
       const config = loadConfig(process.env);
-      const logger = new PinoLogger({ level: config.logLevel, secrets: configSecrets(config) });
+      const logger = new PinoLogger({ level: config.logLevel, gate: textGateFor(config) });
       logger.debug('debug line');
       logger.info('info line with ' + process.env.SOFTCLIENT4ES_API_KEY);
       logger.warn('warn line', { token: process.env.SOFTCLIENT4ES_ADMIN_TOKEN });

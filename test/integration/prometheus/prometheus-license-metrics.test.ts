@@ -10,10 +10,10 @@ const GRACE = 14 * DAY;
 function setUp(apiKeyConfigured = true) {
   const clock = new FixedClock();
   const state = new LicenseState(clock.now());
-  const metrics = new PrometheusLicenseMetrics({ current: () => state.current(), clock, gracePeriodMs: GRACE, apiKeyConfigured }, { processMetrics: false });
+  const metrics = new PrometheusLicenseMetrics({ current: () => state.current(), clock, apiKeyConfigured }, { processMetrics: false });
   const installPro = (expiresInMs: number) => {
     const claims = aLicenseClaims(clock.now(), { tier: 'pro', expiresAt: new Date(clock.now().getTime() + expiresInMs) });
-    const token = { jwt: 'x', claims, info: { kid: 'k', jti: null, issuedAt: claims.issuedAt, expiresAt: claims.expiresAt, fingerprint: 'f' } };
+    const token = { jwt: 'x', gracePeriodMs: 14 * 86_400_000, claims, info: { kid: 'k', jti: null, issuedAt: claims.issuedAt, expiresAt: claims.expiresAt, fingerprint: 'f' } };
     state.install(licenseFromToken(token, 'api_key'), [], clock.now());
   };
   /** The value of one sample line, e.g. `softclient4es_license_tier{tier="pro"}`; undefined when absent. */

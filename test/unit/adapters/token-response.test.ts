@@ -1,14 +1,16 @@
 import { describe, expect, it } from '@jest/globals';
-import { backendReason, parseIssuedToken, parseRetryAfter, quoteBackendText } from '../../../src/adapters/http/token-response.js';
+import { backendErrorBody, parseIssuedToken, parseRetryAfter } from '../../../src/adapters/http/token-response.js';
+import { TextGate } from '../../../src/domain/model/safe-text.js';
 import { BackendError } from '../../../src/domain/model/errors.js';
 import { MINUTE, SECOND } from '../../support/fixed-clock.js';
 
 const JWT = 'eyJhbGciOiJFZERTQSJ9.eyJ0aWVyIjoicHJvIn0.c2lnbmF0dXJl';
 const NOW = new Date('2026-06-01T00:00:00Z');
+const GATE = new TextGate(['sk-live-secret-key-0001']);
 
 function parseFailure(body: string): BackendError {
   try {
-    parseIssuedToken(body);
+    parseIssuedToken(body, GATE);
   } catch (error) {
     if (error instanceof BackendError) return error;
     throw error;
@@ -16,7 +18,8 @@ function parseFailure(body: string): BackendError {
   throw new Error(`expected ${JSON.stringify(body)} to be refused`);
 }
 
-describe('quoteBackendText', () => {
+describe('backend text through the text gate (what replaced quoteBackendText)', () => {
+  const quoteBackendText = (value: unknown) => GATE.passOptional(value);
   it('returns a plain string unchanged', () => {
     expect(quoteBackendText('Your trial ends in 5 days')).toBe('Your trial ends in 5 days');
   });
@@ -37,9 +40,9 @@ describe('quoteBackendText', () => {
     expect(quoteBackendText('Lizenz läuft ab — 5 Tage')).toBe('Lizenz läuft ab — 5 Tage');
   });
 
-  it('keeps 300 characters as they are and cuts longer text to 300 plus an ellipsis', () => {
+  it('keeps 300 characters as they are and cuts longer text to 300 with the ellipsis', () => {
     expect(quoteBackendText('a'.repeat(300))).toBe('a'.repeat(300));
-    expect(quoteBackendText('b'.repeat(301))).toBe(`${'b'.repeat(300)}…`);
+    expect(quoteBackendText('b'.repeat(301))).toBe(`${'b'.repeat(299)}…`);
   });
 
   it('replaces line separators and bidi overrides, which could forge or reorder a log line', () => {
@@ -47,7 +50,7 @@ describe('quoteBackendText', () => {
   });
 
   it('cuts on code points, never inside a surrogate pair', () => {
-    expect(quoteBackendText('😀'.repeat(301))).toBe(`${'😀'.repeat(300)}…`);
+    expect(quoteBackendText('😀'.repeat(301))).toBe(`${'😀'.repeat(299)}…`);
   });
 
   it('cuts after removing control characters', () => {
@@ -57,7 +60,7 @@ describe('quoteBackendText', () => {
 
 describe('parseIssuedToken', () => {
   it('reads jwt, expires_in and message', () => {
-    expect(parseIssuedToken(JSON.stringify({ jwt: JWT, expires_in: 86_400, message: 'Renewed' }))).toEqual({
+    expect(parseIssuedToken(JSON.stringify({ jwt: JWT, expires_in: 86_400, message: "Renewed" }), GATE)).toEqual({
       jwt: JWT,
       expiresInSeconds: 86_400,
       message: 'Renewed',
@@ -68,16 +71,30 @@ describe('parseIssuedToken', () => {
     ['absent', {}],
     ['null', { expires_in: null, message: null }],
   ])('gives null for expires_in and message when they are %s', (_case, fields) => {
-    expect(parseIssuedToken(JSON.stringify({ jwt: JWT, ...fields }))).toEqual({ jwt: JWT, expiresInSeconds: null, message: null });
+    expect(parseIssuedToken(JSON.stringify({ jwt: JWT, ...fields }), GATE)).toEqual({ jwt: JWT, expiresInSeconds: null, message: null });
+  });
+
+  it.each([
+    ['negative', -1],
+    ['a string', '86400'],
+    ['not finite', 1e400],
+    ['an object', { seconds: 1 }],
+  ])('treats an expires_in that is %s as advisory: null, the token is not refused (DESIGN §4, amended)', (_case, expiresIn) => {
+    expect(parseIssuedToken(JSON.stringify({ jwt: JWT, expires_in: expiresIn }), GATE)).toEqual({ jwt: JWT, expiresInSeconds: null, message: null });
+  });
+
+  it('removes a configured secret from the message before cutting', () => {
+    const message = `${'x'.repeat(295)} sk-live-secret-key-0001`;
+    expect(parseIssuedToken(JSON.stringify({ jwt: JWT, message }), GATE).message).not.toContain('sk-live');
   });
 
   it('accepts expires_in 0', () => {
-    expect(parseIssuedToken(JSON.stringify({ jwt: JWT, expires_in: 0 })).expiresInSeconds).toBe(0);
+    expect(parseIssuedToken(JSON.stringify({ jwt: JWT, expires_in: 0 }), GATE).expiresInSeconds).toBe(0);
   });
 
   it('quotes the message for the log', () => {
-    expect(parseIssuedToken(JSON.stringify({ jwt: JWT, message: 'line one\nline two' })).message).toBe('line one line two');
-    expect(parseIssuedToken(JSON.stringify({ jwt: JWT, message: '  ' })).message).toBeNull();
+    expect(parseIssuedToken(JSON.stringify({ jwt: JWT, message: 'line one\nline two' }), GATE).message).toBe('line one line two');
+    expect(parseIssuedToken(JSON.stringify({ jwt: JWT, message: '  ' }), GATE).message).toBeNull();
   });
 
   it.each([
@@ -90,8 +107,6 @@ describe('parseIssuedToken', () => {
     ['a null jwt', JSON.stringify({ jwt: null }), '"jwt" is missing or not a non-empty string'],
     ['a numeric jwt', JSON.stringify({ jwt: 42 }), '"jwt" is missing or not a non-empty string'],
     ['an empty jwt', JSON.stringify({ jwt: '' }), '"jwt" is missing or not a non-empty string'],
-    ['a string expires_in', JSON.stringify({ jwt: JWT, expires_in: '86400' }), '"expires_in" is not a non-negative number'],
-    ['a negative expires_in', JSON.stringify({ jwt: JWT, expires_in: -1 }), '"expires_in" is not a non-negative number'],
     ['a numeric message', JSON.stringify({ jwt: JWT, message: 7 }), '"message" is not a string'],
     ['an object message', JSON.stringify({ jwt: JWT, message: { text: 'hi' } }), '"message" is not a string'],
   ])('refuses %s as BACKEND.MALFORMED_RESPONSE with a clear message', (_case, body, reason) => {
@@ -107,9 +122,14 @@ describe('parseIssuedToken', () => {
   });
 });
 
-describe('backendReason', () => {
-  it('is the message of an error body', () => {
-    expect(backendReason(JSON.stringify({ error: 'api_key_revoked', message: 'Key revoked by admin' }))).toBe('Key revoked by admin');
+describe('backendErrorBody', () => {
+  const reasonOf = (body: string) => backendErrorBody(body, GATE)?.reason;
+
+  it('is the error and message of the backend\'s JSON error', () => {
+    expect(backendErrorBody(JSON.stringify({ error: 'api_key_revoked', message: 'Key revoked by admin' }), GATE)).toEqual({
+      error: 'api_key_revoked',
+      reason: 'Key revoked by admin',
+    });
   });
 
   it.each([
@@ -118,21 +138,23 @@ describe('backendReason', () => {
     ['blank', { message: ' \n ' }],
     ['not a string', { message: 17 }],
   ])('falls back to the error code when the message is %s', (_case, fields) => {
-    expect(backendReason(JSON.stringify({ error: 'api_key_revoked', ...fields }))).toBe('api_key_revoked');
+    expect(reasonOf(JSON.stringify({ error: 'api_key_revoked', ...fields }))).toBe('api_key_revoked');
   });
 
-  it('quotes what it returns', () => {
-    expect(backendReason(JSON.stringify({ message: 'bad\r\nkey' }))).toBe('bad key');
+  it('passes the message through the text gate: the revoked key it quotes is removed', () => {
+    expect(reasonOf(JSON.stringify({ error: 'api_key_revoked', message: 'The API key sk-live-secret-key-0001 was\r\nrevoked' }))).toBe(
+      'The API key [REDACTED] was revoked',
+    );
   });
 
   it.each([
-    ['not JSON', 'Unauthorized'],
+    ['not JSON (a proxy\'s HTML page)', '<html><body>Unauthorized</body></html>'],
     ['empty', ''],
-    ['a JSON array', JSON.stringify([{ message: 'x' }])],
-    ['JSON without message or error', JSON.stringify({ detail: 'x' })],
-    ['JSON with non-string message and error', JSON.stringify({ message: 1, error: { code: 2 } })],
-  ])('is null when the body is %s', (_case, body) => {
-    expect(backendReason(body)).toBeNull();
+    ['a JSON array', JSON.stringify([{ error: 'x' }])],
+    ['JSON without error', JSON.stringify({ message: 'x' })],
+    ['JSON with a non-string error', JSON.stringify({ message: 'x', error: { code: 2 } })],
+  ])('is null when the body is %s: not the backend\'s verdict', (_case, body) => {
+    expect(backendErrorBody(body, GATE)).toBeNull();
   });
 });
 

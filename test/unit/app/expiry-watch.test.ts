@@ -11,7 +11,7 @@ async function setUp() {
   const h = resolutionHarness();
   const timers = new ManualTimers(h.clock);
   const onExpired = jest.fn();
-  const watch = new ExpiryWatch(h.state, new ExpireLicense(h.state, h.clock, h.logger, GRACE_PERIOD_MS), h.clock, timers, GRACE_PERIOD_MS, onExpired);
+  const watch = new ExpiryWatch(h.state, new ExpireLicense(h.state, h.clock, h.logger), h.clock, timers, onExpired);
   const resolve = h.build({ apiKey: API_KEY });
   const installPro = async (expiresInMs: number) => {
     h.backend.answer(issued(h.verifier.issue(aLicenseClaims(h.clock.now(), { expiresAt: new Date(h.clock.now().getTime() + expiresInMs) }))));

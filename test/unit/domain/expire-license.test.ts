@@ -11,7 +11,7 @@ describe('ExpireLicense', () => {
     h.backend.answer(issued(h.verifier.issue(aLicenseClaims(h.clock.now(), { tier: 'pro', expiresAt: new Date(h.clock.now().getTime() + days * DAY) }))));
     await h.build({ apiKey: API_KEY }).execute();
     h.logger.clear();
-    return { ...h, expire: new ExpireLicense(h.state, h.clock, h.logger, GRACE_PERIOD_MS) };
+    return { ...h, expire: new ExpireLicense(h.state, h.clock, h.logger) };
   }
 
   it('does nothing while the license is valid or in grace', async () => {
@@ -37,6 +37,6 @@ describe('ExpireLicense', () => {
 
   it('leaves Community alone', () => {
     const h = resolutionHarness();
-    expect(new ExpireLicense(h.state, h.clock, h.logger, GRACE_PERIOD_MS).execute()).toBe(false);
+    expect(new ExpireLicense(h.state, h.clock, h.logger).execute()).toBe(false);
   });
 });

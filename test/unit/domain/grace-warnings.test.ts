@@ -9,8 +9,18 @@ const GRACE = 14 * DAY;
 function setUp() {
   const clock = new FixedClock('2026-06-01T00:00:00Z');
   const logger = new RecordingLogger();
-  const license: License = { ...COMMUNITY_LICENSE, tier: 'pro', source: 'api_key', expiresAt: new Date('2026-05-31T00:00:00Z') };
-  return { clock, logger, license, warnings: new GraceWarnings(clock, logger, GRACE) };
+  const expiresAt = new Date('2026-05-31T00:00:00Z');
+  const license: License = {
+    ...COMMUNITY_LICENSE,
+    tier: 'pro',
+    source: 'api_key',
+    expiresAt,
+    gracePeriodMs: GRACE,
+    expiresAtMs: expiresAt.getTime(),
+    midGraceAtMs: expiresAt.getTime() + GRACE / 2,
+    graceEndsAtMs: expiresAt.getTime() + GRACE,
+  };
+  return { clock, logger, license, warnings: new GraceWarnings(clock, logger) };
 }
 
 describe('GraceWarnings', () => {

@@ -7,7 +7,7 @@ import { aLicenseClaims } from '../../support/license-claims.builder.js';
 const now = new Date('2026-06-01T00:00:00Z');
 const paid = (tier: Tier): License =>
   licenseFromToken(
-    { jwt: 'x', claims: aLicenseClaims(now, { tier }), info: { kid: 'k', jti: null, issuedAt: now, expiresAt: now, fingerprint: 'f' } },
+    { jwt: 'x', gracePeriodMs: 14 * 86_400_000, claims: aLicenseClaims(now, { tier }), info: { kid: 'k', jti: null, issuedAt: now, expiresAt: now, fingerprint: 'f' } },
     'api_key',
   );
 

@@ -56,7 +56,9 @@ describe('ResolveLicense', () => {
     it('fetches, verifies, keeps and caches the license, sending the instance id and version', async () => {
       const jwt = token({ tier: 'pro', quotas: { max_result_rows: 2_000_000 } });
       h.backend.answer(issued(jwt));
-      const { snapshot } = await h.build({ apiKey: API_KEY }).execute();
+      const resolve = h.build({ apiKey: API_KEY });
+      const { snapshot } = await resolve.execute();
+      await resolve.cacheWritesSettled();
 
       expect(snapshot.license).toMatchObject({ tier: 'pro', source: 'api_key' });
       expect(snapshot.license.quotas.max_result_rows).toBe(2_000_000);
@@ -94,7 +96,7 @@ describe('ResolveLicense', () => {
       h.backend.answer(new BackendError('BACKEND.REJECTED', 'API key revoked by the administrator', { status: 401 }));
       const { snapshot } = await h.build({ apiKey: API_KEY }).execute();
 
-      expect(h.logger.at('error')).toContain('API key revoked by the administrator');
+      expect(h.logger.at('error')).toContain('License backend rejected the API key (HTTP 401): API key revoked by the administrator');
       expect(h.logger.at('warn')).toContain('Using cached license');
       expect(snapshot.license.source).toBe('cache');
       expect(outcomes()).toEqual(['static:skipped', 'api_key:failed:BACKEND.REJECTED', 'cache:used']);
@@ -114,7 +116,9 @@ describe('ResolveLicense', () => {
     it('still resolves when the cache cannot be written', async () => {
       h.cache.failSaveWith = new CacheError('CACHE.IO_FAILED', 'could not write /x (EACCES)');
       h.backend.answer(issued(token()));
-      const { snapshot } = await h.build({ apiKey: API_KEY }).execute();
+      const resolve = h.build({ apiKey: API_KEY });
+      const { snapshot } = await resolve.execute();
+      await resolve.cacheWritesSettled();
 
       expect(snapshot.license.source).toBe('api_key');
       expect(h.logger.at('warn')).toContain('Could not write the license cache: could not write /x (EACCES)');
@@ -131,17 +135,46 @@ describe('ResolveLicense', () => {
     });
 
     it.each([
-      ['expired past grace', () => token({ expiresAt: new Date(h.clock.now().getTime() - 20 * DAY), issuedAt: new Date(h.clock.now().getTime() - 90 * DAY) }), 'LICENSE.EXPIRED'],
       ['bound to another instance', () => token({ instanceId: '00000000-0000-4000-8000-000000000000' }), 'LICENSE.INSTANCE_MISMATCH'],
       ['with a bad signature', () => 'tampered-token', 'LICENSE.SIGNATURE_INVALID'],
-    ])('deletes a cached token %s and falls through', async (_case, cachedToken, code) => {
-      h.cache.jwt = cachedToken();
+    ])('moves a cached token %s aside (a verdict on the token itself) and falls through', async (_case, cachedToken, code) => {
+      const cached = cachedToken();
+      h.cache.jwt = cached;
       const { snapshot } = await h.build().execute();
 
       expect(h.cache.jwt).toBeNull();
-      expect(h.cache.clears).toBe(1);
+      expect(h.cache.setAsideJwts).toEqual([cached]);
+      expect(h.logger.at('warn')).toContainEqual(expect.stringMatching(/^Cached license rejected and moved aside: /));
       expect(snapshot.license.source).toBe('community');
       expect(outcomes()).toContain(`cache:failed:${code}`);
+    });
+
+    it.each([
+      // One start with the clock 48 h behind must not destroy the only offline copy (issue 9, §4).
+      ['not yet valid (the clock is behind)', () => token({ issuedAt: new Date(h.clock.now().getTime() + 2 * DAY) }), 'LICENSE.NOT_YET_VALID'],
+      ['expired past grace (by this clock)', () => token({ expiresAt: new Date(h.clock.now().getTime() - 20 * DAY), issuedAt: new Date(h.clock.now().getTime() - 90 * DAY) }), 'LICENSE.EXPIRED'],
+    ])('keeps a cached token %s in place, unused, and falls through', async (_case, cachedToken, code) => {
+      const cached = cachedToken();
+      h.cache.jwt = cached;
+      const { snapshot } = await h.build().execute();
+
+      expect(h.cache.jwt).toBe(cached);
+      expect(h.cache.setAsideJwts).toEqual([]);
+      expect(h.logger.at('warn')).toContainEqual(expect.stringMatching(/^Cached license not used \(kept, it may verify later\): /));
+      expect(snapshot.license.source).toBe('community');
+      expect(outcomes()).toContain(`cache:failed:${code}`);
+    });
+
+    it('uses a cached token kept while the clock was behind once the clock is right again', async () => {
+      const realNow = h.clock.now().getTime();
+      h.cache.jwt = token({ issuedAt: new Date(realNow - DAY), expiresAt: new Date(realNow + 30 * DAY) });
+      h.clock.set(new Date(realNow - 2 * DAY));
+      await h.build().execute();
+      h.clock.set(new Date(realNow));
+
+      const { snapshot } = await h.build().execute();
+
+      expect(snapshot.license.source).toBe('cache');
     });
 
     it('treats an unreadable cache as absent with a WARN', async () => {
@@ -168,7 +201,7 @@ describe('ResolveLicense', () => {
       h.logger.clear();
       h.backend.answer(issued(token({ tier: 'pro' })));
       await resolve.execute();
-      expect(h.logger.messages().filter((m) => m.startsWith('License '))).toEqual([]);
+      expect(h.logger.entries.filter((e) => e.level !== 'debug' && e.message.startsWith('License '))).toEqual([]);
     });
 
     it('logs a downgrade the backend decided, without degrading', async () => {

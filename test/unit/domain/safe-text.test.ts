@@ -89,3 +89,12 @@ describe('TextGate', () => {
     );
   });
 });
+
+describe('TextGate.scrubJsonLine', () => {
+  it('removes secrets, JWTs and bearer credentials from a JSON line, keeping its framing', () => {
+    const line = `${JSON.stringify({ msg: `key ${API_KEY}`, nested: { auth: 'Bearer abc', t: 'eyJa.b.c', sep: '\u2028\u202e' } })}\n`;
+    const scrubbed = gate().scrubJsonLine(line);
+    expect(scrubbed.endsWith('}\n')).toBe(true);
+    expect(JSON.parse(scrubbed)).toEqual({ msg: `key ${REDACTED}`, nested: { auth: `Bearer ${REDACTED}`, t: REDACTED, sep: ' ' } });
+  });
+});

@@ -1,0 +1,53 @@
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CLOCK_FILE, LowdbHighWaterMarkStore } from '../../../src/adapters/lowdb/lowdb-high-water-mark-store.js';
+import { CacheError } from '../../../src/domain/model/errors.js';
+import { makeTempDir, removeTempDir } from '../../support/temp-dir.js';
+
+let root: string;
+beforeEach(() => {
+  root = makeTempDir('clock-store-');
+});
+afterEach(() => removeTempDir(root));
+
+const dir = () => join(root, 'cache');
+const MARK = { highWaterAt: new Date('2026-06-01T00:00:00.000Z'), newestBackendIssuedAt: new Date('2026-05-31T23:00:00.000Z') };
+
+describe('LowdbHighWaterMarkStore', () => {
+  it('has no mark before the first save', async () => {
+    await expect(new LowdbHighWaterMarkStore(dir()).load()).resolves.toBeNull();
+  });
+
+  it('saves clock.json with mode 0600 and loads it back', async () => {
+    await new LowdbHighWaterMarkStore(dir()).save(MARK);
+
+    await expect(new LowdbHighWaterMarkStore(dir()).load()).resolves.toEqual(MARK);
+    expect(statSync(join(dir(), CLOCK_FILE)).mode & 0o777).toBe(0o600);
+    expect(JSON.parse(readFileSync(join(dir(), CLOCK_FILE), 'utf8'))).toEqual({
+      high_water_at: '2026-06-01T00:00:00.000Z',
+      newest_backend_iat: '2026-05-31T23:00:00.000Z',
+    });
+  });
+
+  it('keeps a null newest backend iat', async () => {
+    await new LowdbHighWaterMarkStore(dir()).save({ ...MARK, newestBackendIssuedAt: null });
+    await expect(new LowdbHighWaterMarkStore(dir()).load()).resolves.toEqual({ ...MARK, newestBackendIssuedAt: null });
+  });
+
+  it.each([
+    ['not JSON', 'garbage'],
+    ['an invalid date', JSON.stringify({ high_water_at: 'yesterday', newest_backend_iat: null })],
+    ['a date out of range', JSON.stringify({ high_water_at: '+999999-01-01T00:00:00.000Z', newest_backend_iat: null })],
+    ['a missing field', JSON.stringify({ newest_backend_iat: null })],
+    ['a numeric iat', JSON.stringify({ high_water_at: '2026-06-01T00:00:00.000Z', newest_backend_iat: 5 })],
+  ])('refuses a file holding %s as CACHE.CORRUPT', async (_case, content) => {
+    mkdirSync(dir(), { mode: 0o700 });
+    writeFileSync(join(dir(), CLOCK_FILE), content);
+
+    const error = await new LowdbHighWaterMarkStore(dir()).load().catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(CacheError);
+    expect((error as CacheError).code).toBe('CACHE.CORRUPT');
+  });
+});
