@@ -7,9 +7,9 @@ import { DAY, FixedClock } from '../../support/fixed-clock.js';
 import { generateSigningKey, jwksOf, TEST_ISSUER } from '../../support/signing-keys.js';
 import { rejectionOf } from '../../support/token-rejection.js';
 
-/** Wycheproof vectors, read in place from the shared fixtures (see their README); never copied here. */
+/** Wycheproof vectors, kept in the repository with their provenance (test/fixtures/wycheproof/README.md). */
 const fixture = <T>(name: string): T =>
-  JSON.parse(readFileSync(new URL(`../../../../shared/fixtures/wycheproof/${name}`, import.meta.url), 'utf8')) as T;
+  JSON.parse(readFileSync(new URL(`../../fixtures/wycheproof/${name}`, import.meta.url), 'utf8')) as T;
 
 type Result = 'valid' | 'invalid';
 
