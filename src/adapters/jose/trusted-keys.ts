@@ -1,5 +1,6 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { ed25519PublicKeyProblem } from './ed25519-public-key.js';
 
 /** A trusted-keys file that cannot be used; stops start-up, since it is the operator's own configuration. */
 export class TrustedKeysError extends Error {
@@ -20,7 +21,14 @@ export interface ParsedKeySet {
 
 const MAX_JWKS_BYTES = 256 * 1024;
 
-/** Parses a JWKS document, keeping only public Ed25519 signature keys with a `kid`. */
+/**
+ * Parses a JWKS document (RFC 7517 §5), keeping only public Ed25519 signature keys with a `kid`
+ * (RFC 8037 §2). Entries that are not such keys (RSA, EC, `use: "enc"`...) are ignored with a reason.
+ *
+ * @throws TrustedKeysError, naming `origin` and the key: not a JWKS, private material (`d`), a `kid`
+ *   twice, or an Ed25519 key that is not usable (see `ed25519PublicKeyProblem`: non-canonical,
+ *   small-order, not in the prime-order subgroup).
+ */
 export function parseJwks(document: unknown, origin: string): ParsedKeySet {
   const entries = typeof document === 'object' && document !== null ? (document as { keys?: unknown }).keys : undefined;
   if (!Array.isArray(entries)) throw new TrustedKeysError(`${origin}: expected a JWKS object {"keys": [...]}`);
@@ -28,30 +36,34 @@ export function parseJwks(document: unknown, origin: string): ParsedKeySet {
   const ignored: string[] = [];
   entries.forEach((entry: unknown, index) => {
     const jwk = (typeof entry === 'object' && entry !== null ? entry : {}) as Record<string, unknown>;
-    const label = typeof jwk.kid === 'string' ? `key "${jwk.kid}"` : `key #${index}`;
+    const label = typeof jwk.kid === 'string' ? `key ${quote(jwk.kid)}` : `key #${index}`;
     const skip = unsupportedReason(jwk);
     if (skip !== null) {
       ignored.push(`${label}: ${skip}`);
       return;
     }
-    if ('d' in jwk) throw new TrustedKeysError(`${origin}: ${label} contains private key material; publish only public keys`);
     const kid = jwk.kid as string;
-    if (keys.has(kid)) throw new TrustedKeysError(`${origin}: kid "${kid}" appears twice`);
-    try {
-      keys.set(kid, createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: jwk.x as string }, format: 'jwk' }));
-    } catch {
-      throw new TrustedKeysError(`${origin}: ${label} is not a valid Ed25519 public key`);
-    }
+    if (keys.has(kid)) throw new TrustedKeysError(`${origin}: kid ${quote(kid)} appears twice`);
+    keys.set(kid, publicKeyOf(jwk, `${origin}: ${label}`));
   });
   return { keys, ignored };
+}
+
+/** The KeyObject of a supported Ed25519 JWK, refusing private material and unusable points. */
+function publicKeyOf(jwk: Record<string, unknown>, label: string): KeyObject {
+  if ('d' in jwk) throw new TrustedKeysError(`${label} contains private key material; publish only public keys`);
+  const x = jwk.x as string;
+  const problem = ed25519PublicKeyProblem(x);
+  if (problem !== null) throw new TrustedKeysError(`${label} is not a valid Ed25519 public key: ${problem}`);
+  return createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x }, format: 'jwk' });
 }
 
 function unsupportedReason(jwk: Record<string, unknown>): string | null {
   if (jwk.kty !== 'OKP' || jwk.crv !== 'Ed25519') return 'not an Ed25519 (OKP) key';
   if (typeof jwk.kid !== 'string' || jwk.kid.length === 0) return 'no "kid"';
   if (typeof jwk.x !== 'string') return 'no "x"';
-  if (jwk.use !== undefined && jwk.use !== 'sig') return `"use" is "${String(jwk.use)}", not "sig"`;
-  if (jwk.alg !== undefined && jwk.alg !== 'EdDSA') return `"alg" is "${String(jwk.alg)}", not "EdDSA"`;
+  if (jwk.use !== undefined && jwk.use !== 'sig') return `"use" is ${quote(jwk.use)}, not "sig"`;
+  if (jwk.alg !== undefined && jwk.alg !== 'EdDSA') return `"alg" is ${quote(jwk.alg)}, not "EdDSA"`;
   if (jwk.key_ops !== undefined && !(Array.isArray(jwk.key_ops) && jwk.key_ops.includes('verify'))) {
     return '"key_ops" does not allow "verify"';
   }
@@ -84,10 +96,16 @@ export function mergeKeySets(...sets: readonly ParsedKeySet[]): ParsedKeySet {
     for (const [kid, key] of set.keys) {
       const existing = keys.get(kid);
       if (existing !== undefined && !existing.equals(key)) {
-        throw new TrustedKeysError(`kid "${kid}" names two different keys in the trusted key files`);
+        throw new TrustedKeysError(`kid ${quote(kid)} names two different keys in the trusted key files`);
       }
       keys.set(kid, key);
     }
   }
   return { keys, ignored: sets.flatMap((set) => set.ignored) };
+}
+
+/** Quotes a value from a key file for a message: JSON, at most 64 characters. */
+function quote(value: unknown): string {
+  const text = typeof value === 'string' ? value : String(value);
+  return JSON.stringify(text.length > 64 ? `${text.slice(0, 64)}…` : text);
 }

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ed25519, ED25519_TORSION_SUBGROUP } from '@noble/curves/ed25519.js';
 import type { JWK } from 'jose';
 import { mergeKeySets, parseJwks, readJwksFile, TrustedKeysError } from '../../../src/adapters/jose/trusted-keys.js';
 import { generateSigningKey, jwksOf } from '../../support/signing-keys.js';
@@ -10,6 +11,24 @@ import { makeTempDir, removeTempDir } from '../../support/temp-dir.js';
 /** DESIGN: a trusted-keys file is at most 256 KiB (written out, so that a wrong constant fails). */
 const MAX_JWKS_BYTES = 256 * 1024;
 const ORIGIN = 'license-keys.json';
+
+const NOT_CANONICAL_TEXT = '"x" is not 43 base64url characters in canonical form';
+const NOT_A_CANONICAL_POINT = '"x" is not the canonical encoding of a point on Ed25519 (RFC 8032 §5.1.3)';
+const SMALL_ORDER = '"x" is a small-order point, under which forged signatures verify';
+/** The field prime of Ed25519, 2^255 - 19 (RFC 8032 §5.1). */
+const P = 2n ** 255n - 19n;
+/** A point of order 8 (RFC 8032 torsion; noble's ED25519_TORSION_SUBGROUP). */
+const ORDER_8_POINT = '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05';
+
+/** RFC 8032 §5.1.2 encoding of `y` (which may be out of range) with the x sign bit. */
+function encodePoint(y: bigint, xSignBit: boolean): Buffer {
+  const bytes = Buffer.alloc(32);
+  for (let i = 0, rest = y; i < 32; i += 1, rest >>= 8n) bytes[i] = Number(rest & 0xffn);
+  if (xSignBit) bytes[31] = (bytes[31] ?? 0) | 0x80;
+  return bytes;
+}
+
+const xOf = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64url');
 
 const first = generateSigningKey('key-2026');
 const second = generateSigningKey('key-2027');
@@ -105,7 +124,7 @@ describe('parseJwks', () => {
     ])('a key whose x is %s', (_case, x) => {
       const error = trustedKeysErrorFrom(() => parseJwks({ keys: [{ ...first.jwk, x }] }, ORIGIN));
 
-      expect(error.message).toBe('license-keys.json: key "key-2026" is not a valid Ed25519 public key');
+      expect(error.message).toBe(`license-keys.json: key "key-2026" is not a valid Ed25519 public key: ${NOT_CANONICAL_TEXT}`);
     });
 
     it.each<[string, unknown]>([
@@ -119,6 +138,78 @@ describe('parseJwks', () => {
 
       expect(error.message).toMatch(/^license-keys\.json: expected a JWKS/);
     });
+  });
+});
+
+describe('parseJwks: only usable Ed25519 public keys are trusted (RFC 8032 §5.1.3, RFC 8037 §2)', () => {
+  const NEXT = 'next';
+  /** The message that refuses the key "next" for `reason`. */
+  const refusedFor = (reason: string) => `license-keys.json: key "next" is not a valid Ed25519 public key: ${reason}`;
+  /** Loads the good key `first` and, beside it, `x` under the kid "next"; returns the refusal. */
+  const refusalOf = (x: string) =>
+    trustedKeysErrorFrom(() => parseJwks({ keys: [first.jwk, { kty: 'OKP', crv: 'Ed25519', kid: NEXT, x }] }, ORIGIN)).message;
+
+  it.each(ED25519_TORSION_SUBGROUP)('refuses the small-order point %s (noble\'s list of the 8 torsion points)', (hex) => {
+    expect(refusalOf(xOf(Buffer.from(hex, 'hex')))).toBe(refusedFor(SMALL_ORDER));
+  });
+
+  it('refuses x all zeros (y = 0, an order-4 point), the key of the forgery in small-order-key-forgery.test.ts', () => {
+    expect(refusalOf('A'.repeat(43))).toBe(refusedFor(SMALL_ORDER));
+  });
+
+  it('refuses a key with a small-order component (a valid key plus a torsion point)', () => {
+    const valid = ed25519.Point.fromBytes(Uint8Array.from(Buffer.from(String(second.jwk.x), 'base64url')));
+    const mixed = valid.add(ed25519.Point.fromHex(ORDER_8_POINT)).toBytes();
+
+    expect(refusalOf(xOf(mixed))).toBe(refusedFor('"x" is not in the prime-order subgroup (it has a small-order component)'));
+  });
+
+  describe('refuses a non-canonical point encoding', () => {
+    const nonCanonicalY = Array.from({ length: 19 }, (_, k) => BigInt(k)).flatMap((k): [string, Buffer][] => [
+      [`y = p + ${k}`, encodePoint(P + k, false)],
+      [`y = p + ${k}, x sign bit set`, encodePoint(P + k, true)],
+    ]);
+
+    it.each(nonCanonicalY)('%s', (_case, bytes) => {
+      expect(refusalOf(xOf(bytes))).toBe(refusedFor(NOT_A_CANONICAL_POINT));
+    });
+
+    it.each([
+      ['the identity (y = 1)', 1n],
+      ['the order-2 point (y = p - 1)', P - 1n],
+    ])('"negative zero": the x sign bit set on %s, whose x is 0', (_case, y) => {
+      expect(refusalOf(xOf(encodePoint(y, true)))).toBe(refusedFor(NOT_A_CANONICAL_POINT));
+    });
+
+    it('refuses a y that is on no point of the curve (y = 2)', () => {
+      expect(refusalOf(xOf(encodePoint(2n, false)))).toBe(refusedFor(NOT_A_CANONICAL_POINT));
+    });
+  });
+
+  describe('refuses an x that is not exactly 43 canonical base64url characters', () => {
+    const x = String(second.jwk.x);
+    const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    /** Same bytes once decoded by a lenient decoder: the two unused low bits of the last character set. */
+    const unusedBitsSet = x.slice(0, -1) + BASE64URL.charAt(BASE64URL.indexOf(x.charAt(42)) | 0b01);
+
+    it.each([
+      ['with "=" padding', `${x}=`],
+      ['with a line break inside', `${x.slice(0, 20)}\n${x.slice(20)}`],
+      ['with a trailing space', `${x} `],
+      ['in standard base64 (+ and /)', `${x.slice(0, 40)}+/${x.slice(42)}`],
+      ['one character short', x.slice(0, 42)],
+      ['whose last character has unused bits set', unusedBitsSet],
+    ])('%s', (_case, text) => {
+      expect(refusalOf(text)).toBe(refusedFor(NOT_CANONICAL_TEXT));
+    });
+
+    it('while a lenient decoder reads the last of these as the very same key', () => {
+      expect(Buffer.from(unusedBitsSet, 'base64url')).toEqual(Buffer.from(x, 'base64url'));
+    });
+  });
+
+  it('accepts a freshly generated key beside them (the check is not a blanket refusal)', () => {
+    expect(parseJwks({ keys: [first.jwk, { ...second.jwk, kid: NEXT }] }, ORIGIN).keys.has(NEXT)).toBe(true);
   });
 });
 
