@@ -12,6 +12,7 @@ export interface AgentConfig {
   readonly backendUrl: URL;
   readonly issuer: string;
   readonly publicKeysFile: string | null;
+  readonly publicKeyJwk: string | null;
   readonly cacheDir: string;
   readonly refreshEnabled: boolean;
   readonly refreshIntervalMs: number;
@@ -62,6 +63,7 @@ export function loadConfig(env: Env, home: string = homedir()): AgentConfig {
     backendUrl: parseBackendUrl('SOFTCLIENT4ES_LICENSE_URL', read('SOFTCLIENT4ES_LICENSE_URL') ?? DEFAULT_LICENSE_URL),
     issuer: read('SOFTCLIENT4ES_LICENSE_ISSUER') ?? DEFAULT_LICENSE_URL,
     publicKeysFile: optionalPath(read('SOFTCLIENT4ES_LICENSE_PUBLIC_KEYS'), home),
+    publicKeyJwk: read('SOFTCLIENT4ES_LICENSE_PUBLIC_KEY') ?? null,
     cacheDir: optionalPath(read('SOFTCLIENT4ES_LICENSE_CACHE_DIR'), home) ?? join(home, '.softclient4es'),
     refreshEnabled: parseBoolean('SOFTCLIENT4ES_LICENSE_REFRESH_ENABLED', read('SOFTCLIENT4ES_LICENSE_REFRESH_ENABLED') ?? 'true'),
     refreshIntervalMs: atLeastOneSecond('SOFTCLIENT4ES_LICENSE_REFRESH_INTERVAL', duration('SOFTCLIENT4ES_LICENSE_REFRESH_INTERVAL', '24h')),

@@ -1,5 +1,5 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { BoundedFileError, readBoundedRegularFile } from '../fs/bounded-file.js';
 import { ed25519PublicKeyProblem } from './ed25519-public-key.js';
 
 /** A trusted-keys file that cannot be used; stops start-up, since it is the operator's own configuration. */
@@ -70,22 +70,51 @@ function unsupportedReason(jwk: Record<string, unknown>): string | null {
   return null;
 }
 
-/** Reads and parses a JWKS file. */
-export function readJwksFile(path: string): ParsedKeySet {
-  let text: string;
+/**
+ * Reads and parses a JWKS file of at most 256 KiB (see `parseJwks`). The read never blocks: a FIFO,
+ * a directory or a device is refused at once; symbolic links are followed (Kubernetes mounts).
+ *
+ * @param origin how messages name the file (by default its path), e.g. with the variable that set it.
+ * @throws TrustedKeysError `<origin>: <reason>`: unreadable, not a regular file, too large, not UTF-8
+ *   JSON, or any refusal of `parseJwks`.
+ */
+export async function readJwksFile(path: string, origin: string = path): Promise<ParsedKeySet> {
+  let bytes: Buffer;
   try {
-    const bytes = readFileSync(path);
-    if (bytes.length > MAX_JWKS_BYTES) throw new TrustedKeysError(`${path}: larger than ${MAX_JWKS_BYTES} bytes`);
-    text = bytes.toString('utf8');
+    bytes = await readBoundedRegularFile(path, MAX_JWKS_BYTES);
   } catch (error) {
-    if (error instanceof TrustedKeysError) throw error;
-    throw new TrustedKeysError(`${path}: cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    if (error instanceof BoundedFileError) throw new TrustedKeysError(`${origin}: ${error.reason}`);
+    throw error;
   }
+  return parseJwks(jsonOf(bytes, origin), origin);
+}
+
+/**
+ * Parses one JWK given as JSON text (RFC 7517 §4), as `SOFTCLIENT4ES_LICENSE_PUBLIC_KEY` holds it,
+ * under the rules of `parseJwks`; but here a key that cannot be trusted is an error, not skipped,
+ * since the operator named this one key. Messages never quote the value.
+ *
+ * @returns a key set of that one key (nothing ignored).
+ * @throws TrustedKeysError `<origin>: <reason>`: not JSON, not one JWK object, no `kid`, not an
+ *   Ed25519 signature key, private material, or not a usable Ed25519 public key.
+ */
+export function parseJwk(json: string, origin: string): ParsedKeySet {
+  const jwk = jsonOf(Buffer.from(json, 'utf8'), origin);
+  if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) throw new TrustedKeysError(`${origin}: expected one JWK object`);
+  if ('keys' in jwk) throw new TrustedKeysError(`${origin}: expected one JWK object, not a JWK set`);
+  const entry = jwk as Record<string, unknown>;
+  const label = `${origin}: ${typeof entry.kid === 'string' ? `key ${quote(entry.kid)}` : 'the key'}`;
+  const skip = unsupportedReason(entry);
+  if (skip !== null) throw new TrustedKeysError(`${label}: ${skip}`);
+  return { keys: new Map([[entry.kid as string, publicKeyOf(entry, label)]]), ignored: [] };
+}
+
+/** Strict UTF-8 JSON, or `<origin>: not valid JSON`. */
+function jsonOf(bytes: Buffer, origin: string): unknown {
   try {
-    return parseJwks(JSON.parse(text), path);
-  } catch (error) {
-    if (error instanceof TrustedKeysError) throw error;
-    throw new TrustedKeysError(`${path}: not valid JSON`);
+    return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  } catch {
+    throw new TrustedKeysError(`${origin}: not valid JSON`);
   }
 }
 

@@ -1,10 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ed25519, ED25519_TORSION_SUBGROUP } from '@noble/curves/ed25519.js';
 import type { JWK } from 'jose';
-import { mergeKeySets, parseJwks, readJwksFile, TrustedKeysError } from '../../../src/adapters/jose/trusted-keys.js';
+import { mergeKeySets, parseJwk, parseJwks, readJwksFile, TrustedKeysError } from '../../../src/adapters/jose/trusted-keys.js';
+import { makeFifo } from '../../support/file-system.js';
 import { generateSigningKey, jwksOf } from '../../support/signing-keys.js';
 import { makeTempDir, removeTempDir } from '../../support/temp-dir.js';
 
@@ -222,8 +223,8 @@ describe('readJwksFile', () => {
     removeTempDir(dir);
   });
 
-  function fileWith(content: string | Buffer): string {
-    const path = join(dir, 'license-keys.json');
+  function fileWith(content: string | Buffer, name = 'license-keys.json'): string {
+    const path = join(dir, name);
     writeFileSync(path, content);
     return path;
   }
@@ -234,46 +235,115 @@ describe('readJwksFile', () => {
     return fileWith(json + ' '.repeat(bytes - Buffer.byteLength(json)));
   }
 
-  it('reads the Ed25519 keys of a JWKS file', () => {
-    const { keys } = readJwksFile(fileWith(JSON.stringify(jwksOf(first, second))));
+  async function refusalOf(promise: Promise<unknown>): Promise<string> {
+    try {
+      await promise;
+    } catch (error) {
+      if (error instanceof TrustedKeysError) return error.message;
+      throw error;
+    }
+    throw new Error('expected a TrustedKeysError, but the file was read');
+  }
+
+  it('reads the Ed25519 keys of a JWKS file', async () => {
+    const { keys } = await readJwksFile(fileWith(JSON.stringify(jwksOf(first, second))));
 
     expect(keys.get(first.kid)?.equals(first.publicKey)).toBe(true);
     expect(keys.get(second.kid)?.equals(second.publicKey)).toBe(true);
   });
 
-  it('reads a file of exactly 256 KiB', () => {
-    expect(readJwksFile(jwksFileOf(MAX_JWKS_BYTES)).keys.has(first.kid)).toBe(true);
+  it('reads a file of exactly 256 KiB', async () => {
+    expect((await readJwksFile(jwksFileOf(MAX_JWKS_BYTES))).keys.has(first.kid)).toBe(true);
   });
 
-  it('refuses a file larger than 256 KiB', () => {
+  it('refuses a file larger than 256 KiB', async () => {
     const path = jwksFileOf(MAX_JWKS_BYTES + 1);
 
-    expect(trustedKeysErrorFrom(() => readJwksFile(path)).message).toBe(`${path}: larger than ${MAX_JWKS_BYTES} bytes`);
+    expect(await refusalOf(readJwksFile(path))).toBe(`${path}: larger than ${MAX_JWKS_BYTES} bytes`);
   });
 
-  it('refuses a missing file, naming it and the reason', () => {
+  it('refuses a missing file, naming it and the reason', async () => {
     const path = join(dir, 'missing.json');
 
-    expect(trustedKeysErrorFrom(() => readJwksFile(path)).message).toBe(`${path}: cannot be read (ENOENT)`);
+    expect(await refusalOf(readJwksFile(path))).toBe(`${path}: cannot be read (ENOENT)`);
   });
 
-  it('refuses a directory', () => {
-    expect(trustedKeysErrorFrom(() => readJwksFile(dir)).message).toBe(`${dir}: cannot be read (EISDIR)`);
+  it('refuses a directory', async () => {
+    expect(await refusalOf(readJwksFile(dir))).toBe(`${dir}: not a regular file (a directory)`);
+  });
+
+  it('refuses a FIFO at once, where start-up used to wait for a writer for ever', async () => {
+    const path = join(dir, 'license-keys.json');
+    makeFifo(path);
+
+    expect(await refusalOf(readJwksFile(path))).toBe(`${path}: not a regular file (a FIFO)`);
+  });
+
+  it('reads a file through a symbolic link (a Kubernetes ConfigMap mount)', async () => {
+    const target = fileWith(JSON.stringify(jwksOf(first)), 'keys-v1.json');
+    const path = join(dir, 'license-keys.json');
+    symlinkSync(target, path);
+
+    expect((await readJwksFile(path)).keys.has(first.kid)).toBe(true);
+  });
+
+  it('names the file as the caller says (the variable that set it)', async () => {
+    const path = join(dir, 'missing.json');
+
+    expect(await refusalOf(readJwksFile(path, `SOFTCLIENT4ES_LICENSE_PUBLIC_KEYS (${path})`))).toBe(
+      `SOFTCLIENT4ES_LICENSE_PUBLIC_KEYS (${path}): cannot be read (ENOENT)`,
+    );
   });
 
   it.each([
     ['not JSON', '{"keys": ['],
     ['empty', ''],
-  ])('refuses a file that is %s', (_case, content) => {
+    ['not UTF-8', Buffer.from([0x7b, 0x22, 0xff, 0x22, 0x3a, 0x31, 0x7d])],
+  ])('refuses a file that is %s', async (_case, content) => {
     const path = fileWith(content);
 
-    expect(trustedKeysErrorFrom(() => readJwksFile(path)).message).toBe(`${path}: not valid JSON`);
+    expect(await refusalOf(readJwksFile(path))).toBe(`${path}: not valid JSON`);
   });
 
-  it('refuses a JSON file that is not a JWKS, naming the file', () => {
+  it('refuses a JSON file that is not a JWKS, naming the file', async () => {
     const path = fileWith(JSON.stringify([first.jwk]));
 
-    expect(trustedKeysErrorFrom(() => readJwksFile(path)).message).toContain(`${path}: expected a JWKS`);
+    expect(await refusalOf(readJwksFile(path))).toContain(`${path}: expected a JWKS`);
+  });
+});
+
+describe('parseJwk (one key, as SOFTCLIENT4ES_LICENSE_PUBLIC_KEY holds it)', () => {
+  const VARIABLE = 'SOFTCLIENT4ES_LICENSE_PUBLIC_KEY';
+  const bare = { kty: 'OKP', crv: 'Ed25519', kid: first.kid, x: first.jwk.x };
+
+  it('trusts one Ed25519 public JWK under its kid', () => {
+    const { keys, ignored } = parseJwk(JSON.stringify(bare), VARIABLE);
+
+    expect([...keys.keys()]).toEqual([first.kid]);
+    expect(keys.get(first.kid)?.equals(first.publicKey)).toBe(true);
+    expect(ignored).toEqual([]);
+  });
+
+  it('trusts a JWK with use "sig", alg "EdDSA" and surrounding white space', () => {
+    expect(parseJwk(` ${JSON.stringify(first.jwk)}\n`, VARIABLE).keys.get(first.kid)?.equals(first.publicKey)).toBe(true);
+  });
+
+  it.each<[string, string, string]>([
+    ['not JSON', '{"kty": "OKP",', 'not valid JSON'],
+    ['a JSON array', JSON.stringify([bare]), 'expected one JWK object'],
+    ['a JSON string', JSON.stringify('key'), 'expected one JWK object'],
+    ['a JWK set', JSON.stringify({ keys: [bare] }), 'expected one JWK object, not a JWK set'],
+    ['a key without kid', JSON.stringify({ ...bare, kid: undefined }), 'the key: no "kid"'],
+    ['an RSA key', JSON.stringify(exportedJwk(generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey, 'rsa')), 'key "rsa": not an Ed25519 (OKP) key'],
+    ['an encryption key', JSON.stringify({ ...bare, use: 'enc' }), 'key "key-2026": "use" is "enc", not "sig"'],
+    ['a private key', JSON.stringify(exportedJwk(first.privateKey, first.kid)), 'key "key-2026" contains private key material; publish only public keys'],
+    ['a small-order point', JSON.stringify({ ...bare, x: 'A'.repeat(43) }), `key "key-2026" is not a valid Ed25519 public key: ${SMALL_ORDER}`],
+    ['a padded x', JSON.stringify({ ...bare, x: `${String(bare.x)}=` }), `key "key-2026" is not a valid Ed25519 public key: ${NOT_CANONICAL_TEXT}`],
+  ])('refuses %s, naming the variable, never echoing the value', (_case, json, reason) => {
+    const message = trustedKeysErrorFrom(() => parseJwk(json, VARIABLE)).message;
+
+    expect(message).toBe(`${VARIABLE}: ${reason}`);
+    if (json.length > 16) expect(message).not.toContain(json);
   });
 });
 
