@@ -1,6 +1,7 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { BoundedFileError, readBoundedRegularFile } from '../fs/bounded-file.js';
 import { ed25519PublicKeyProblem } from './ed25519-public-key.js';
+import { quote } from './quote.js';
 
 /** A trusted-keys file that cannot be used; stops start-up, since it is the operator's own configuration. */
 export class TrustedKeysError extends Error {
@@ -131,10 +132,4 @@ export function mergeKeySets(...sets: readonly ParsedKeySet[]): ParsedKeySet {
     }
   }
   return { keys, ignored: sets.flatMap((set) => set.ignored) };
-}
-
-/** Quotes a value from a key file for a message: JSON, at most 64 characters. */
-function quote(value: unknown): string {
-  const text = typeof value === 'string' ? value : String(value);
-  return JSON.stringify(text.length > 64 ? `${text.slice(0, 64)}…` : text);
 }
