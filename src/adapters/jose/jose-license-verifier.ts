@@ -5,9 +5,10 @@ import type { VerifiedLicenseToken } from '../../domain/model/license.js';
 import { assertLicenseUsable } from '../../domain/model/license-validity.js';
 import type { Clock } from '../../ports/clock.port.js';
 import type { LicenseVerifier } from '../../ports/license-verifier.port.js';
+import type { Logger } from '../../ports/logger.port.js';
 import { compactJws, type CompactJws } from './compact-jws.js';
 import { LICENSE_ALGORITHM, licenseHeader } from './jws-header.js';
-import { parseLicenseClaims } from './license-claims.js';
+import { parseLicenseClaims, tokenId } from './license-claims.js';
 import { quote } from './quote.js';
 import type { TrustedKeys } from './trusted-keys.js';
 
@@ -18,6 +19,8 @@ export interface JoseLicenseVerifierOptions {
   readonly issuer: string;
   readonly instanceId: string;
   readonly gracePeriodMs: number;
+  /** Where claims that are ignored rather than refused (an unknown platform) are reported, at WARN. */
+  readonly logger?: Logger;
 }
 
 /**
@@ -48,7 +51,8 @@ export class JoseLicenseVerifier implements LicenseVerifier {
     if (payload.iss !== this.options.issuer) {
       throw fail('LICENSE.ISSUER_MISMATCH', `issuer ${quote(payload.iss)} is not the expected ${quote(this.options.issuer)}`);
     }
-    const claims = parseLicenseClaims(payload);
+    const claims = parseLicenseClaims(payload, this.options.logger);
+    const jti = tokenId(payload);
     const { gracePeriodMs, instanceId } = this.options;
     assertLicenseUsable(claims, { now: this.clock.now(), gracePeriodMs, instanceId });
     return {
@@ -56,7 +60,7 @@ export class JoseLicenseVerifier implements LicenseVerifier {
       claims,
       info: {
         kid,
-        jti: typeof payload.jti === 'string' ? payload.jti : null,
+        jti,
         issuedAt: claims.issuedAt,
         expiresAt: claims.expiresAt,
         fingerprint: createHash('sha256').update(jws).digest('hex').slice(0, 16),

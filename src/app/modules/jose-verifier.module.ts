@@ -19,7 +19,7 @@ export function joseVerifierModule(bundledKeysPath = BUNDLED_KEYS_PATH): Contain
         async (config: AgentConfig, clock: Clock, logger: Logger, instanceId: string) => {
           const keySet = await trustedKeys(bundledKeysPath, config, logger);
           const { issuer, gracePeriodMs } = config;
-          return new JoseLicenseVerifier({ keys: keySet.keys, issuer, instanceId, gracePeriodMs }, clock);
+          return new JoseLicenseVerifier({ keys: keySet.keys, issuer, instanceId, gracePeriodMs, logger }, clock);
         },
         [TYPES.Config, TYPES.Clock, TYPES.Logger, TYPES.InstanceId],
       )

@@ -5,6 +5,7 @@ import { JoseLicenseVerifier, type JoseLicenseVerifierOptions } from '../../../s
 import type { LicenseTokenErrorCode } from '../../../src/domain/model/errors.js';
 import { DAY, FixedClock, SECOND } from '../../support/fixed-clock.js';
 import { aLicenseToken, generateSigningKey, TEST_ISSUER, type SigningKey, type TokenOptions } from '../../support/signing-keys.js';
+import { RecordingLogger } from '../../support/recording-logger.js';
 import { rejectionOf } from '../../support/token-rejection.js';
 
 /** DESIGN §3: the contract's numbers, written out rather than imported, so that a wrong constant fails. */
@@ -87,7 +88,38 @@ describe('JoseLicenseVerifier', () => {
         issuedAt: new Date((NOW_SECONDS - 60) * 1000),
         expiresAt: new Date((NOW_SECONDS + 365 * DAY_SECONDS) * 1000),
         notBefore: null,
+        gracePeriodDays: null,
       });
+    });
+
+    it("reads the vendor's grace_period_days", async () => {
+      expect((await verifier().verify(await token({ claims: { grace_period_days: 30 } }))).claims.gracePeriodDays).toBe(30);
+    });
+
+    it('reads explicit JSON null in every optional claim as absent', async () => {
+      const optional = ['trial', 'org_name', 'platform', 'instance_id', 'features', 'quotas', 'jti', 'nbf', 'grace_period_days'];
+      const withNulls = await token({ claims: Object.fromEntries(optional.map((name) => [name, null])) });
+      const without = await token({ claims: Object.fromEntries(optional.map((name) => [name, undefined])) });
+
+      const [nulls, absent] = [await verifier().verify(withNulls), await verifier().verify(without)];
+
+      expect(nulls.claims).toStrictEqual(absent.claims);
+      expect(nulls.info.jti).toBeNull();
+    });
+
+    it('ignores an unknown platform with a WARN to the logger it is given, instead of refusing the license', async () => {
+      const logger = new RecordingLogger();
+
+      const { claims } = await verifier({ logger }).verify(await token({ platform: 'PROD' }));
+
+      expect(claims.platform).toBeNull();
+      expect(logger.at('warn')).toEqual([expect.stringMatching(/^License token platform "PROD" is not one of/)]);
+    });
+
+    it('reads features and platform trimmed and case-insensitively', async () => {
+      const { claims } = await verifier().verify(await token({ features: [' REPL', 'Flight_SQL '], platform: ' staging' }));
+
+      expect(claims).toMatchObject({ features: ['flight_sql', 'repl'], platform: 'STAGING' });
     });
 
     it('keeps only the quotas it names, so that the tier default applies to the others', async () => {
@@ -333,7 +365,6 @@ describe('JoseLicenseVerifier', () => {
       ['tier missing', { tier: undefined }],
       ['tier unknown', { tier: 'gold' }],
       ['tier a number', { tier: 2 }],
-      ['platform unknown', { platform: 'PROD' }],
       ['platform a number', { platform: 1 }],
       ['a negative quota', { quotas: { max_joins: -1 } }],
       ['a fractional quota', { quotas: { max_joins: 1.5 } }],
@@ -346,6 +377,10 @@ describe('JoseLicenseVerifier', () => {
       ['trial a number', { trial: 1 }],
       ['org_name a number', { org_name: 7 }],
       ['instance_id a number', { instance_id: 7 }],
+      ['jti a number', { jti: 7 }],
+      ['grace_period_days over 365', { grace_period_days: 366 }],
+      ['grace_period_days a string', { grace_period_days: '14' }],
+      ['exp at the last date (8640000000000 s), leaving no room for a grace period', { exp: 8_640_000_000_000 }],
     ])('rejects %s as invalid claims', async (_case, claims) => {
       await expectRejected(await token({ claims }), 'LICENSE.CLAIMS_INVALID');
     });
@@ -368,8 +403,8 @@ describe('JoseLicenseVerifier', () => {
       await expectRejected(await token({ notBefore: NOW_SECONDS + seconds }), 'LICENSE.NOT_YET_VALID');
     });
 
-    it('accepts iat 30 s in the future (clock tolerance)', async () => {
-      await expect(verifier().verify(await token({ issuedAt: NOW_SECONDS + 30 }))).resolves.toBeDefined();
+    it.each([30, TOLERANCE_SECONDS])('accepts iat %i s in the future (clock tolerance)', async (seconds) => {
+      await expect(verifier().verify(await token({ issuedAt: NOW_SECONDS + seconds }))).resolves.toBeDefined();
     });
 
     it.each([TOLERANCE_SECONDS + 1, 3600])('rejects iat %i s in the future as not yet valid', async (seconds) => {
@@ -471,6 +506,14 @@ describe('JoseLicenseVerifier', () => {
 
     it('rejects a signed token with a fourth part appended', async () => {
       await expectRejected(`${await token()}.c2ln`, 'LICENSE.MALFORMED');
+    });
+
+    it('rejects a correctly signed payload that is not UTF-8', async () => {
+      const claims = JSON.stringify({ iss: TEST_ISSUER, sub: 'lic-test-0001', tier: 'pro', iat: NOW_SECONDS, exp: NOW_SECONDS + DAY_SECONDS });
+      const latin1 = Buffer.from(claims.replace('"pro"', '"pro", "org_name": "Soci\u00e9t\u00e9"'), 'latin1');
+      const jwt = await new CompactSign(latin1).setProtectedHeader({ alg: 'EdDSA', kid: trusted.kid }).sign(trusted.privateKey);
+
+      await expectRejected(jwt, 'LICENSE.MALFORMED');
     });
 
     it.each([
