@@ -3,7 +3,10 @@ import { BoundedFileError, readBoundedRegularFile } from '../fs/bounded-file.js'
 import { ed25519PublicKeyProblem } from './ed25519-public-key.js';
 import { quote } from './quote.js';
 
-/** A trusted-keys file that cannot be used; stops start-up, since it is the operator's own configuration. */
+/**
+ * Trusted keys that cannot be used (a key file, or the key variable); stops start-up, since they are
+ * the operator's own configuration. The message starts with the origin: a path or a variable name.
+ */
 export class TrustedKeysError extends Error {
   constructor(message: string) {
     super(message);
@@ -43,9 +46,10 @@ export function parseJwks(document: unknown, origin: string): ParsedKeySet {
       ignored.push(`${label}: ${skip}`);
       return;
     }
+    const key = publicKeyOf(jwk, `${origin}: ${label}`);
     const kid = jwk.kid as string;
     if (keys.has(kid)) throw new TrustedKeysError(`${origin}: kid ${quote(kid)} appears twice`);
-    keys.set(kid, publicKeyOf(jwk, `${origin}: ${label}`));
+    keys.set(kid, key);
   });
   return { keys, ignored };
 }
