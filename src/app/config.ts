@@ -13,6 +13,7 @@ export interface AgentConfig {
   readonly backendUrl: URL;
   readonly issuer: string;
   readonly publicKeysFile: string | null;
+  readonly publicKeyJwk: string | null;
   readonly cacheDir: string;
   readonly refreshEnabled: boolean;
   readonly refreshIntervalMs: number;
@@ -118,6 +119,7 @@ export function loadConfig(env: Env, home: string = homedir()): AgentConfig {
     backendUrl: url('SOFTCLIENT4ES_LICENSE_URL', DEFAULT_LICENSE_URL, BACKEND_URL),
     issuer: parse('SOFTCLIENT4ES_LICENSE_ISSUER', parseIssuer, read('SOFTCLIENT4ES_LICENSE_ISSUER') ?? DEFAULT_LICENSE_URL, ''),
     publicKeysFile: optionalPath(read('SOFTCLIENT4ES_LICENSE_PUBLIC_KEYS'), home),
+    publicKeyJwk: read('SOFTCLIENT4ES_LICENSE_PUBLIC_KEY') ?? null,
     cacheDir: optionalPath(read('SOFTCLIENT4ES_LICENSE_CACHE_DIR'), home) ?? join(home, '.softclient4es'),
     refreshEnabled: parse('SOFTCLIENT4ES_LICENSE_REFRESH_ENABLED', parseBoolean, read('SOFTCLIENT4ES_LICENSE_REFRESH_ENABLED') ?? 'true', true),
     refreshIntervalMs: duration('SOFTCLIENT4ES_LICENSE_REFRESH_INTERVAL', '24h'),

@@ -16,7 +16,7 @@ async function main(): Promise<void> {
   try {
     agent = await createLicenseAgent(config, { logger });
   } catch (error) {
-    if (error instanceof TrustedKeysError) exitWith(`Invalid SOFTCLIENT4ES_LICENSE_PUBLIC_KEYS: ${error.message}`);
+    if (error instanceof TrustedKeysError) exitWith(`Invalid trusted license keys: ${error.message}`);
     throw error;
   }
   const server = createHostApp(agent, logger).listen(config.port, config.host);

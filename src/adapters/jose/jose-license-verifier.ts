@@ -1,11 +1,15 @@
 import { createHash, type KeyObject } from 'node:crypto';
-import { compactVerify, decodeProtectedHeader, errors, type ProtectedHeaderParameters } from 'jose';
+import { compactVerify, errors } from 'jose';
 import { LicenseTokenError, type LicenseTokenErrorCode } from '../../domain/model/errors.js';
 import type { VerifiedLicenseToken } from '../../domain/model/license.js';
 import { assertLicenseUsable } from '../../domain/model/license-validity.js';
 import type { Clock } from '../../ports/clock.port.js';
 import type { LicenseVerifier } from '../../ports/license-verifier.port.js';
-import { parseLicenseClaims } from './license-claims.js';
+import type { Logger } from '../../ports/logger.port.js';
+import { compactJws, type CompactJws } from './compact-jws.js';
+import { LICENSE_ALGORITHM, licenseHeader } from './jws-header.js';
+import { parseLicenseClaims, tokenId } from './license-claims.js';
+import { quote } from './quote.js';
 import type { TrustedKeys } from './trusted-keys.js';
 
 export const MAX_TOKEN_BYTES = 16 * 1024;
@@ -15,11 +19,18 @@ export interface JoseLicenseVerifierOptions {
   readonly issuer: string;
   readonly instanceId: string;
   readonly gracePeriodMs: number;
+  /** Where claims that are ignored rather than refused (an unknown platform) are reported, at WARN. */
+  readonly logger?: Logger;
 }
 
 /**
- * Verifies license JWTs with jose: EdDSA only, key chosen by `kid` among the trusted Ed25519 keys,
- * then issuer and claims, then the domain's time and binding rules. No failure message quotes the token.
+ * Verifies license JWTs (RFC 7519) in this order, each step with its own `LicenseTokenError` code:
+ * size (`TOO_LARGE`, 16 KiB), canonical compact form (`MALFORMED`, see `compactJws`), protected
+ * header (see `licenseHeader`: `ALGORITHM_REJECTED`, `MALFORMED`, `UNKNOWN_KEY`), key by `kid`
+ * among the trusted Ed25519 keys (`UNKNOWN_KEY`), EdDSA signature with jose (`SIGNATURE_INVALID`,
+ * RFC 8037), payload a JSON object (`MALFORMED`), issuer (`ISSUER_MISMATCH`), claims
+ * (`CLAIMS_INVALID`), then the domain's time and binding rules (`assertLicenseUsable`).
+ * No failure message quotes the token.
  */
 export class JoseLicenseVerifier implements LicenseVerifier {
   constructor(
@@ -31,59 +42,57 @@ export class JoseLicenseVerifier implements LicenseVerifier {
     if (Buffer.byteLength(jwt, 'utf8') > MAX_TOKEN_BYTES) {
       throw fail('LICENSE.TOO_LARGE', `license token is larger than ${MAX_TOKEN_BYTES} bytes`);
     }
-    const header = protectedHeader(jwt);
-    if (header.alg !== 'EdDSA') throw fail('LICENSE.ALGORITHM_REJECTED', `algorithm ${quote(header.alg)} is not accepted; only EdDSA is`);
-    const { kid } = header;
-    if (typeof kid !== 'string') throw fail('LICENSE.UNKNOWN_KEY', 'license token names no key ("kid")');
+    const jws = compactJws(jwt);
+    const { kid } = licenseHeader(jws);
     const key = this.options.keys.get(kid);
     if (key === undefined) throw fail('LICENSE.UNKNOWN_KEY', `key ${quote(kid)} is not a trusted license key`);
 
-    const payload = await verifiedPayload(jwt, key);
+    const payload = await verifiedPayload(jws, key);
     if (payload.iss !== this.options.issuer) {
       throw fail('LICENSE.ISSUER_MISMATCH', `issuer ${quote(payload.iss)} is not the expected ${quote(this.options.issuer)}`);
     }
-    const claims = parseLicenseClaims(payload);
+    const claims = parseLicenseClaims(payload, this.options.logger);
+    const jti = tokenId(payload);
     const { gracePeriodMs, instanceId } = this.options;
     const effectiveGracePeriodMs = assertLicenseUsable(claims, { now: this.clock.now(), gracePeriodMs, instanceId });
     return {
       gracePeriodMs: effectiveGracePeriodMs,
-      jwt,
+      jwt: jws,
       claims,
       info: {
         kid,
-        jti: typeof payload.jti === 'string' ? payload.jti : null,
+        jti,
         issuedAt: claims.issuedAt,
         expiresAt: claims.expiresAt,
-        fingerprint: createHash('sha256').update(jwt).digest('hex').slice(0, 16),
+        fingerprint: createHash('sha256').update(jws).digest('hex').slice(0, 16),
       },
     };
   }
 }
 
-function protectedHeader(jwt: string): ProtectedHeaderParameters {
-  if (jwt.split('.').length !== 3) throw fail('LICENSE.MALFORMED', 'license token is not a compact JWS (three dot-separated parts)');
-  try {
-    return decodeProtectedHeader(jwt);
-  } catch {
-    throw fail('LICENSE.MALFORMED', 'license token header is not valid base64url JSON');
-  }
-}
-
-async function verifiedPayload(jwt: string, key: KeyObject): Promise<Record<string, unknown>> {
+/**
+ * The signed payload as a JSON object. jose checks the signature (`compactVerify`, EdDSA only), not
+ * `jwtVerify`: that one always checks `exp` and `nbf` against its own clock with a finite tolerance,
+ * while expiry here has a grace period and belongs to the domain (`assertLicenseUsable`). What else
+ * `jwtVerify` adds (no `b64: false`, a JSON object payload, issuer) is checked here with our codes.
+ */
+async function verifiedPayload(jws: CompactJws, key: KeyObject): Promise<Record<string, unknown>> {
   let payload: Uint8Array;
   try {
-    ({ payload } = await compactVerify(jwt, key, { algorithms: ['EdDSA'] }));
+    ({ payload } = await compactVerify(jws, key, { algorithms: [LICENSE_ALGORITHM] }));
   } catch (error) {
     if (error instanceof errors.JWSSignatureVerificationFailed) {
       throw fail('LICENSE.SIGNATURE_INVALID', 'license token signature does not verify');
     }
+    if (error instanceof errors.JOSEAlgNotAllowed) throw fail('LICENSE.ALGORITHM_REJECTED', `only ${LICENSE_ALGORITHM} is accepted`);
     throw fail('LICENSE.MALFORMED', `license token is not a valid JWS (${error instanceof errors.JOSEError ? error.code : 'unreadable'})`);
   }
   let claims: unknown;
   try {
-    claims = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(payload));
+    // ignoreBOM: a byte-order mark stays in the text, where JSON.parse refuses it (RFC 8259 §8.1).
+    claims = JSON.parse(new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(payload));
   } catch {
-    throw fail('LICENSE.MALFORMED', 'license token payload is not JSON');
+    throw fail('LICENSE.MALFORMED', 'license token payload is not UTF-8 JSON');
   }
   if (typeof claims !== 'object' || claims === null || Array.isArray(claims)) {
     throw fail('LICENSE.MALFORMED', 'license token payload is not a JSON object');
@@ -93,10 +102,4 @@ async function verifiedPayload(jwt: string, key: KeyObject): Promise<Record<stri
 
 function fail(code: LicenseTokenErrorCode, message: string): LicenseTokenError {
   return new LicenseTokenError(code, message);
-}
-
-/** Quotes an untrusted header or claim value for a message: bounded and printable. */
-function quote(value: unknown): string {
-  const text = typeof value === 'string' ? value : JSON.stringify(value) ?? 'undefined';
-  return JSON.stringify(text.length > 64 ? `${text.slice(0, 64)}…` : text);
 }

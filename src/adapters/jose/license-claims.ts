@@ -3,12 +3,30 @@ import { knownFeatures, type Feature } from '../../domain/model/feature.js';
 import { PLATFORMS, type LicenseClaims, type Platform } from '../../domain/model/license.js';
 import { isQuotaName, type QuotaLimit, type QuotaName, type QuotaOverrides } from '../../domain/model/quota.js';
 import { parseTier } from '../../domain/model/tier.js';
+import type { Logger } from '../../ports/logger.port.js';
+import { quote } from './quote.js';
+
+/** The last instant a Date can hold (ECMA-262 §21.4.1.22), in ms: 100 000 000 days after the epoch. */
+const MAX_DATE_MS = 8.64e15;
+/** `grace_period_days` is at most this; `exp` must leave room for it, so that the end of grace is a date. */
+const MAX_GRACE_DAYS = 365;
+const DAY_MS = 86_400_000;
 
 /**
- * Parses a verified JWT payload into domain claims. Every claim is checked for its type; anything
- * off is `LICENSE.CLAIMS_INVALID` naming the claim (never echoing the token).
+ * Parses a verified JWT payload (RFC 7519 §4) into domain claims. Every claim is checked for its
+ * type; anything off is `LICENSE.CLAIMS_INVALID` naming the claim, never echoing the token.
+ *
+ * - Required: `sub` (non-empty string), `tier` (community, pro, enterprise; any case), `iat`, `exp`.
+ * - Optional, where JSON `null` means absent: `trial` (boolean; absent = false), `org_name`,
+ *   `instance_id` (strings), `platform`, `features`, `quotas`, `nbf`, `grace_period_days`.
+ * - NumericDates (RFC 7519 §2: non-negative, fractions allowed) must be dates: `value * 1000` at most
+ *   8.64e15 ms, and for `exp` 365 days below that, so that no Invalid Date can ever come out.
+ * - `features` and `platform` are trimmed and matched case-insensitively; unknown feature names are
+ *   ignored, an unknown platform is ignored (null) with a WARN to `logger`.
+ *
+ * @throws LicenseTokenError `LICENSE.CLAIMS_INVALID`.
  */
-export function parseLicenseClaims(payload: Record<string, unknown>): LicenseClaims {
+export function parseLicenseClaims(payload: Record<string, unknown>, logger?: Logger): LicenseClaims {
   const tier = parseTier(payload.tier);
   if (tier === undefined) throw invalid('"tier" must be one of community, pro, enterprise');
   return {
@@ -18,27 +36,46 @@ export function parseLicenseClaims(payload: Record<string, unknown>): LicenseCla
     quotas: quotas(payload.quotas),
     trial: optionalBoolean(payload, 'trial'),
     orgName: optionalString(payload, 'org_name'),
-    platform: platform(payload.platform),
+    platform: platform(payload.platform, logger),
     instanceId: optionalString(payload, 'instance_id'),
-    issuedAt: numericDate(payload, 'iat', true),
-    expiresAt: numericDate(payload, 'exp', true),
-    notBefore: payload.nbf === undefined ? null : numericDate(payload, 'nbf', false),
-    gracePeriodDays: null,
+    issuedAt: numericDate(payload, 'iat'),
+    expiresAt: numericDate(payload, 'exp', MAX_GRACE_DAYS * DAY_MS),
+    notBefore: isAbsent(payload.nbf) ? null : numericDate(payload, 'nbf'),
+    gracePeriodDays: gracePeriodDays(payload.grace_period_days),
   };
+}
+
+/**
+ * The token's `jti` (RFC 7519 §4.1.7): a string, or null when absent or JSON `null`.
+ *
+ * @throws LicenseTokenError `LICENSE.CLAIMS_INVALID` for any other type.
+ */
+export function tokenId(payload: Record<string, unknown>): string | null {
+  return optionalString(payload, 'jti');
 }
 
 function invalid(reason: string): LicenseTokenError {
   return new LicenseTokenError('LICENSE.CLAIMS_INVALID', `license token claims are invalid: ${reason}`);
 }
 
-function numericDate(payload: Record<string, unknown>, name: string, required: boolean): Date {
+const isAbsent = (value: unknown): value is null | undefined => value === undefined || value === null;
+
+/** A NumericDate as a Date, `headroomMs` of which must still be representable after it. */
+function numericDate(payload: Record<string, unknown>, name: string, headroomMs = 0): Date {
   const value = payload[name];
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw invalid(required && value === undefined ? `"${name}" is required` : `"${name}" must be a NumericDate`);
+    throw invalid(isAbsent(value) ? `"${name}" is required` : `"${name}" must be a NumericDate`);
   }
-  const date = new Date(value * 1000);
-  if (Number.isNaN(date.getTime())) throw invalid(`"${name}" is out of range`);
-  return date;
+  if (value * 1000 > MAX_DATE_MS - headroomMs) throw invalid(`"${name}" is out of range`);
+  return new Date(value * 1000);
+}
+
+function gracePeriodDays(value: unknown): number | null {
+  if (isAbsent(value)) return null;
+  if (!(Number.isInteger(value) && (value as number) >= 0 && (value as number) <= MAX_GRACE_DAYS)) {
+    throw invalid(`"grace_period_days" must be an integer from 0 to ${MAX_GRACE_DAYS}`);
+  }
+  return value as number;
 }
 
 function requiredString(payload: Record<string, unknown>, name: string): string {
@@ -49,26 +86,29 @@ function requiredString(payload: Record<string, unknown>, name: string): string 
 
 function optionalString(payload: Record<string, unknown>, name: string): string | null {
   const value = payload[name];
-  if (value === undefined || value === null) return null;
+  if (isAbsent(value)) return null;
   if (typeof value !== 'string') throw invalid(`"${name}" must be a string`);
   return value;
 }
 
 function optionalBoolean(payload: Record<string, unknown>, name: string): boolean {
   const value = payload[name];
-  if (value === undefined || value === null) return false;
+  if (isAbsent(value)) return false;
   if (typeof value !== 'boolean') throw invalid(`"${name}" must be a boolean`);
   return value;
 }
 
+/** A name as compared: trimmed, lower case. */
+const normalName = (name: string) => name.trim().toLowerCase();
+
 function features(value: unknown): readonly Feature[] | null {
-  if (value === undefined || value === null) return null;
-  if (!Array.isArray(value)) throw invalid('"features" must be an array');
-  return knownFeatures(value);
+  if (isAbsent(value)) return null;
+  if (!Array.isArray(value) || !value.every((name) => typeof name === 'string')) throw invalid('"features" must be an array of strings');
+  return knownFeatures(value.map(normalName));
 }
 
 function quotas(value: unknown): QuotaOverrides {
-  if (value === undefined || value === null) return {};
+  if (isAbsent(value)) return {};
   if (typeof value !== 'object' || Array.isArray(value)) throw invalid('"quotas" must be an object');
   const overrides: Partial<Record<QuotaName, QuotaLimit>> = {};
   for (const [name, limit] of Object.entries(value)) {
@@ -81,10 +121,10 @@ function quotas(value: unknown): QuotaOverrides {
   return overrides;
 }
 
-function platform(value: unknown): Platform | null {
-  if (value === undefined || value === null) return null;
-  const upper = typeof value === 'string' ? value.toUpperCase() : undefined;
-  const known = PLATFORMS.find((candidate) => candidate === upper);
-  if (known === undefined) throw invalid(`"platform" must be one of ${PLATFORMS.join(', ')}`);
-  return known;
+function platform(value: unknown, logger: Logger | undefined): Platform | null {
+  if (isAbsent(value)) return null;
+  if (typeof value !== 'string') throw invalid(`"platform" must be a string, one of ${PLATFORMS.join(', ')}`);
+  const known = PLATFORMS.find((candidate) => candidate.toLowerCase() === normalName(value));
+  if (known === undefined) logger?.warn(`License token platform ${quote(value)} is not one of ${PLATFORMS.join(', ')}; ignored`);
+  return known ?? null;
 }

@@ -1,10 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
-import { createHash, createSecretKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createHash, createSecretKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { CompactSign } from 'jose';
 import { JoseLicenseVerifier, type JoseLicenseVerifierOptions } from '../../../src/adapters/jose/jose-license-verifier.js';
 import type { LicenseTokenErrorCode } from '../../../src/domain/model/errors.js';
 import { DAY, FixedClock, SECOND } from '../../support/fixed-clock.js';
 import { aLicenseToken, generateSigningKey, TEST_ISSUER, type SigningKey, type TokenOptions } from '../../support/signing-keys.js';
+import { RecordingLogger } from '../../support/recording-logger.js';
 import { rejectionOf } from '../../support/token-rejection.js';
 
 /** DESIGN §3: the contract's numbers, written out rather than imported, so that a wrong constant fails. */
@@ -91,6 +92,36 @@ describe('JoseLicenseVerifier', () => {
       });
     });
 
+    it("reads the vendor's grace_period_days", async () => {
+      expect((await verifier().verify(await token({ claims: { grace_period_days: 30 } }))).claims.gracePeriodDays).toBe(30);
+    });
+
+    it('reads explicit JSON null in every optional claim as absent', async () => {
+      const optional = ['trial', 'org_name', 'platform', 'instance_id', 'features', 'quotas', 'jti', 'nbf', 'grace_period_days'];
+      const withNulls = await token({ claims: Object.fromEntries(optional.map((name) => [name, null])) });
+      const without = await token({ claims: Object.fromEntries(optional.map((name) => [name, undefined])) });
+
+      const [nulls, absent] = [await verifier().verify(withNulls), await verifier().verify(without)];
+
+      expect(nulls.claims).toStrictEqual(absent.claims);
+      expect(nulls.info.jti).toBeNull();
+    });
+
+    it('ignores an unknown platform with a WARN to the logger it is given, instead of refusing the license', async () => {
+      const logger = new RecordingLogger();
+
+      const { claims } = await verifier({ logger }).verify(await token({ platform: 'PROD' }));
+
+      expect(claims.platform).toBeNull();
+      expect(logger.at('warn')).toEqual([expect.stringMatching(/^License token platform "PROD" is not one of/)]);
+    });
+
+    it('reads features and platform trimmed and case-insensitively', async () => {
+      const { claims } = await verifier().verify(await token({ features: [' REPL', 'Flight_SQL '], platform: ' staging' }));
+
+      expect(claims).toMatchObject({ features: ['flight_sql', 'repl'], platform: 'STAGING' });
+    });
+
     it('keeps only the quotas it names, so that the tier default applies to the others', async () => {
       const { claims } = await verifier().verify(await token({ quotas: { max_clusters: 7 } }));
 
@@ -127,10 +158,22 @@ describe('JoseLicenseVerifier', () => {
   });
 
   describe('algorithm', () => {
-    it.each(['none', 'None', 'NONE'])('rejects an unsigned token with alg "%s"', async (alg) => {
+    it.each(['none', 'None', 'NONE'])('rejects an unsigned token with alg "%s" (and an empty signature: not even compact form)', async (alg) => {
       const unsigned = forged(await token(), { alg, kid: trusted.kid, typ: 'JWT' }, '');
 
-      await expectRejected(unsigned, 'LICENSE.ALGORITHM_REJECTED');
+      await expectRejected(unsigned, 'LICENSE.MALFORMED');
+    });
+
+    it.each(['none', 'None', 'NONE'])('rejects alg "%s" with some signature', async (alg) => {
+      await expectRejected(forged(await token(), { alg, kid: trusted.kid, typ: 'JWT' }, 'c2ln'), 'LICENSE.ALGORITHM_REJECTED');
+    });
+
+    it.each<[string, Record<string, unknown>]>([
+      ['no alg', { kid: 'license-key-2026' }],
+      ['alg "eddsa" (names are case-sensitive, RFC 7515 §4.1.1)', { alg: 'eddsa', kid: 'license-key-2026' }],
+      ['alg a number', { alg: 1, kid: 'license-key-2026' }],
+    ])('rejects %s', async (_case, header) => {
+      await expectRejected(forged(await token(), header, partsOf(await token()).signature), 'LICENSE.ALGORITHM_REJECTED');
     });
 
     it('rejects HS256 keyed with the raw bytes of the trusted public key', async () => {
@@ -167,6 +210,10 @@ describe('JoseLicenseVerifier', () => {
       await expectRejected(await token({ header: { kid: undefined } }), 'LICENSE.UNKNOWN_KEY');
     });
 
+    it.each([42, '', null, ['license-key-2026']])('rejects a kid %p', async (kid) => {
+      await expectRejected(await token({ header: { kid } }), 'LICENSE.UNKNOWN_KEY');
+    });
+
     it('rejects a token whose kid is not trusted', async () => {
       await expectRejected(await token({}, generateSigningKey('someone-elses-key')), 'LICENSE.UNKNOWN_KEY');
     });
@@ -188,6 +235,108 @@ describe('JoseLicenseVerifier', () => {
       flipped.writeUInt8(flipped.readUInt8(0) ^ 0x01, 0);
 
       await expectRejected(`${header}.${payload}.${flipped.toString('base64url')}`, 'LICENSE.SIGNATURE_INVALID');
+    });
+  });
+
+  describe('canonical compact serialization (RFC 7515 §7.1): one license is one string', () => {
+    /** A token string changed by `change`, that must be refused as malformed. */
+    async function expectMalformed(change: (jwt: string) => string): Promise<void> {
+      await expectRejected(change(await token()), 'LICENSE.MALFORMED');
+    }
+
+    it.each<[string, (jwt: string) => string]>([
+      ['a trailing line feed', (jwt) => `${jwt}\n`],
+      ['a trailing CR LF', (jwt) => `${jwt}\r\n`],
+      ['a leading space', (jwt) => ` ${jwt}`],
+      ['a trailing space', (jwt) => `${jwt} `],
+      ['a tab inside the payload', (jwt) => jwt.replace('.', '.\t')],
+      ['a line break inside the signature', (jwt) => `${jwt.slice(0, -10)}\n${jwt.slice(-10)}`],
+      ['"==" padding after the signature', (jwt) => `${jwt}==`],
+      ['"=" padding after the header', (jwt) => jwt.replace('.', '=.')],
+      ['standard base64 "+" for "-"', (jwt) => jwt.replace(/-/, '+').replace(/^[^+]*$/, (all) => `${all.slice(0, -1)}+`)],
+      ['standard base64 "/" for "_"', (jwt) => jwt.replace(/_/, '/').replace(/^[^/]*$/, (all) => `${all.slice(0, -1)}/`)],
+      ['an empty header', (jwt) => `.${partsOf(jwt).payload}.${partsOf(jwt).signature}`],
+      ['an empty payload', (jwt) => `${partsOf(jwt).header}..${partsOf(jwt).signature}`],
+      ['an empty signature', (jwt) => `${partsOf(jwt).header}.${partsOf(jwt).payload}.`],
+      ['a non-ASCII letter', (jwt) => `${jwt.slice(0, 5)}é${jwt.slice(6)}`],
+      ['a NUL character', (jwt) => `${jwt}\u0000`],
+      ['a signature 1 mod 4 long', (jwt) => `${jwt}AAA`],
+    ])('rejects a token with %s', async (_case, change) => {
+      await expectMalformed(change);
+    });
+
+    it('rejects a signature whose last character has unused bits set, though a lenient decoder reads the same bytes', async () => {
+      const jwt = await token();
+      const { header, payload, signature } = partsOf(jwt);
+      expect(signature).toHaveLength(86); // 64 bytes: the last character carries 2 bits and 4 unused ones
+      const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+      const twin = signature.slice(0, -1) + ALPHABET.charAt(ALPHABET.indexOf(signature.charAt(85)) | 0b1111);
+      expect(Buffer.from(twin, 'base64url')).toEqual(Buffer.from(signature, 'base64url'));
+
+      await expectRejected(`${header}.${payload}.${twin}`, 'LICENSE.MALFORMED');
+    });
+
+    it('accepts the canonical string itself, with its fingerprint', async () => {
+      const jwt = await token();
+
+      expect((await verifier().verify(jwt)).info.fingerprint).toBe(createHash('sha256').update(jwt).digest('hex').slice(0, 16));
+    });
+  });
+
+  describe('header parameters (RFC 7515 §4.1)', () => {
+    /** Signs `header.payload` as given (the payload may be unencoded, RFC 7797) with the trusted key, by hand: jose refuses to sign some of these. */
+    function signedRaw(header: Record<string, unknown>, payload: string): string {
+      const signingInput = `${base64url(JSON.stringify(header))}.${payload}`;
+      return `${signingInput}.${sign(null, Buffer.from(signingInput), trusted.privateKey).toString('base64url')}`;
+    }
+
+    /** The claims of `token()` under the usual header with `header` merged in, validly signed. */
+    const withHeader = async (header: Record<string, unknown>) =>
+      signedRaw({ alg: 'EdDSA', kid: trusted.kid, typ: 'JWT', ...header }, partsOf(await token()).payload);
+
+    it('rejects b64 false with an unencoded payload (RFC 7797), which a bare compactVerify took for a Pro license', async () => {
+      const issuer = 'urn:softclient4es:licenses'; // a payload sent unencoded must hold no "."
+      const claims = { iss: issuer, sub: 'lic-raw', tier: 'pro', iat: NOW_SECONDS - 60, exp: NOW_SECONDS + DAY_SECONDS };
+      const jwt = signedRaw({ alg: 'EdDSA', kid: trusted.kid, b64: false, crit: ['b64'] }, JSON.stringify(claims));
+
+      await expectRejected(jwt, 'LICENSE.MALFORMED', verifier({ issuer }));
+    });
+
+    it.each<[string, Record<string, unknown>]>([
+      ['b64 true, declared critical', { b64: true, crit: ['b64'] }],
+      ['b64 true, not declared critical', { b64: true }],
+      ['b64 false, not declared critical', { b64: false }],
+      ['crit naming a claim', { crit: ['exp'] }],
+      ['crit naming an extension it carries', { crit: ['x-license'], 'x-license': 1 }],
+      ['an empty crit', { crit: [] }],
+      ['jku (a key set URL)', { jku: 'https://evil.example/jwks.json' }],
+      ['x5u (a certificate URL)', { x5u: 'https://evil.example/cert.pem' }],
+      ['x5c (a certificate chain)', { x5c: ['MIIB'] }],
+      ['jwk (an embedded key)', { jwk: { kty: 'OKP', crv: 'Ed25519', x: 'A'.repeat(43) } }],
+    ])('rejects a validly signed token whose header carries %s', async (_case, header) => {
+      await expectRejected(await withHeader(header), 'LICENSE.MALFORMED');
+    });
+
+    it.each(['JWT', 'jwt', 'Jwt', 'application/jwt', 'APPLICATION/JWT'])('accepts typ %p (media types compare case-insensitively, RFC 7515 §4.1.9)', async (typ) => {
+      await expect(verifier().verify(await withHeader({ typ }))).resolves.toBeDefined();
+    });
+
+    it('accepts a token without typ', async () => {
+      await expect(verifier().verify(await withHeader({ typ: undefined }))).resolves.toBeDefined();
+    });
+
+    it.each(['JOSE', 'at+jwt', 'application/at+jwt', 'JWT ', 'application/jose', '', 42, null])('rejects typ %p', async (typ) => {
+      await expectRejected(await withHeader({ typ }), 'LICENSE.MALFORMED');
+    });
+
+    it.each<[string, string]>([
+      ['not UTF-8', Buffer.from([0x7b, 0x22, 0xff, 0x22, 0x3a, 0x31, 0x7d]).toString('base64url')],
+      ['JSON with a byte-order mark', Buffer.from(`\ufeff${JSON.stringify({ alg: 'EdDSA', kid: 'license-key-2026' })}`).toString('base64url')],
+      ['JSON null', base64url('null')],
+    ])('rejects a header that is %s', async (_case, header) => {
+      const { payload, signature } = partsOf(await token());
+
+      await expectRejected(`${header}.${payload}.${signature}`, 'LICENSE.MALFORMED');
     });
   });
 
@@ -216,7 +365,6 @@ describe('JoseLicenseVerifier', () => {
       ['tier missing', { tier: undefined }],
       ['tier unknown', { tier: 'gold' }],
       ['tier a number', { tier: 2 }],
-      ['platform unknown', { platform: 'PROD' }],
       ['platform a number', { platform: 1 }],
       ['a negative quota', { quotas: { max_joins: -1 } }],
       ['a fractional quota', { quotas: { max_joins: 1.5 } }],
@@ -229,6 +377,10 @@ describe('JoseLicenseVerifier', () => {
       ['trial a number', { trial: 1 }],
       ['org_name a number', { org_name: 7 }],
       ['instance_id a number', { instance_id: 7 }],
+      ['jti a number', { jti: 7 }],
+      ['grace_period_days over 365', { grace_period_days: 366 }],
+      ['grace_period_days a string', { grace_period_days: '14' }],
+      ['exp at the last date (8640000000000 s), leaving no room for a grace period', { exp: 8_640_000_000_000 }],
     ])('rejects %s as invalid claims', async (_case, claims) => {
       await expectRejected(await token({ claims }), 'LICENSE.CLAIMS_INVALID');
     });
@@ -251,8 +403,8 @@ describe('JoseLicenseVerifier', () => {
       await expectRejected(await token({ notBefore: NOW_SECONDS + seconds }), 'LICENSE.NOT_YET_VALID');
     });
 
-    it('accepts iat 30 s in the future (clock tolerance)', async () => {
-      await expect(verifier().verify(await token({ issuedAt: NOW_SECONDS + 30 }))).resolves.toBeDefined();
+    it.each([30, TOLERANCE_SECONDS])('accepts iat %i s in the future (clock tolerance)', async (seconds) => {
+      await expect(verifier().verify(await token({ issuedAt: NOW_SECONDS + seconds }))).resolves.toBeDefined();
     });
 
     it.each([TOLERANCE_SECONDS + 1, 3600])('rejects iat %i s in the future as not yet valid', async (seconds) => {
@@ -354,6 +506,14 @@ describe('JoseLicenseVerifier', () => {
 
     it('rejects a signed token with a fourth part appended', async () => {
       await expectRejected(`${await token()}.c2ln`, 'LICENSE.MALFORMED');
+    });
+
+    it('rejects a correctly signed payload that is not UTF-8', async () => {
+      const claims = JSON.stringify({ iss: TEST_ISSUER, sub: 'lic-test-0001', tier: 'pro', iat: NOW_SECONDS, exp: NOW_SECONDS + DAY_SECONDS });
+      const latin1 = Buffer.from(claims.replace('"pro"', '"pro", "org_name": "Soci\u00e9t\u00e9"'), 'latin1');
+      const jwt = await new CompactSign(latin1).setProtectedHeader({ alg: 'EdDSA', kid: trusted.kid }).sign(trusted.privateKey);
+
+      await expectRejected(jwt, 'LICENSE.MALFORMED');
     });
 
     it.each([

@@ -1,15 +1,16 @@
 import { describe, expect, it } from '@jest/globals';
-import { createPublicKey, verify } from 'node:crypto';
+import { createPublicKey, verify, webcrypto } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { ed25519 } from '@noble/curves/ed25519.js';
 import { JoseLicenseVerifier } from '../../../src/adapters/jose/jose-license-verifier.js';
-import { mergeKeySets, parseJwks } from '../../../src/adapters/jose/trusted-keys.js';
+import { mergeKeySets, parseJwks, TrustedKeysError } from '../../../src/adapters/jose/trusted-keys.js';
 import { DAY, FixedClock } from '../../support/fixed-clock.js';
 import { generateSigningKey, jwksOf, TEST_ISSUER } from '../../support/signing-keys.js';
 import { rejectionOf } from '../../support/token-rejection.js';
 
-/** Wycheproof vectors, read in place from the shared fixtures (see their README); never copied here. */
+/** Wycheproof vectors, kept in the repository with their provenance (test/fixtures/wycheproof/README.md). */
 const fixture = <T>(name: string): T =>
-  JSON.parse(readFileSync(new URL(`../../../../shared/fixtures/wycheproof/${name}`, import.meta.url), 'utf8')) as T;
+  JSON.parse(readFileSync(new URL(`../../fixtures/wycheproof/${name}`, import.meta.url), 'utf8')) as T;
 
 type Result = 'valid' | 'invalid';
 
@@ -26,6 +27,7 @@ interface EddsaTestFile {
   readonly numberOfTests: number;
   readonly testGroups: readonly {
     readonly publicKeyDer: string;
+    readonly publicKeyJwk: { readonly kty: string; readonly crv: string; readonly x: string };
     readonly tests: readonly { readonly tcId: number; readonly msg: string; readonly sig: string; readonly result: Result }[];
   }[];
 }
@@ -78,6 +80,53 @@ describe('Wycheproof Ed25519 vectors, for the primitive EdDSA tokens rely on', (
     let verified: boolean;
     try {
       verified = verify(null, Buffer.from(msg, 'hex'), publicKey, Buffer.from(sig, 'hex'));
+    } catch {
+      verified = false;
+    }
+
+    expect(verified).toBe(result === 'valid');
+  });
+});
+
+/** What a verifier could be tricked by: a key of small order, or one encoded in more than one way. */
+function isSmallOrderOrNonCanonical(x: string): boolean {
+  const bytes = Buffer.from(x, 'base64url');
+  if (bytes.length !== 32 || bytes.toString('base64url') !== x) return true;
+  try {
+    return ed25519.Point.fromBytes(Uint8Array.from(bytes), true).isSmallOrder() || !ed25519.Point.fromBytes(Uint8Array.from(bytes)).isTorsionFree();
+  } catch {
+    return true;
+  }
+}
+
+describe('Wycheproof Ed25519 vectors, through the trusted-key loader and the primitive jose calls', () => {
+  const eddsaFile = fixture<EddsaTestFile>('ed25519_test.json');
+  const groups = eddsaFile.testGroups.map((group, index) => {
+    const kid = `wycheproof-${index}`;
+    try {
+      return { group, kid, key: parseJwks({ keys: [{ ...group.publicKeyJwk, kid }] }, 'wycheproof').keys.get(kid) };
+    } catch (error) {
+      if (error instanceof TrustedKeysError) return { group, kid, key: undefined, refusal: error.message };
+      throw error;
+    }
+  });
+  const loaded = groups.flatMap(({ group, key }) => (key === undefined ? [] : group.tests.map((test) => ({ ...test, key }))));
+
+  it('refuses a key only when it is small-order or non-canonical, and every such key', () => {
+    for (const { group, key } of groups) {
+      expect({ x: group.publicKeyJwk.x, refused: key === undefined }).toEqual({ x: group.publicKeyJwk.x, refused: isSmallOrderOrNonCanonical(group.publicKeyJwk.x) });
+    }
+  });
+
+  it('loads the keys of all 151 vectors (this file has no small-order or non-canonical key; trusted-keys.test.ts has them)', () => {
+    expect(loaded).toHaveLength(151);
+  });
+
+  it.each(loaded)('tcId $tcId is $result under the loaded key, with WebCrypto Ed25519 as jose verifies', async ({ msg, sig, result, key }) => {
+    const cryptoKey = await webcrypto.subtle.importKey('spki', key.export({ type: 'spki', format: 'der' }), { name: 'Ed25519' }, false, ['verify']);
+    let verified: boolean;
+    try {
+      verified = await webcrypto.subtle.verify({ name: 'Ed25519' }, cryptoKey, Buffer.from(sig, 'hex'), Buffer.from(msg, 'hex'));
     } catch {
       verified = false;
     }
