@@ -78,6 +78,7 @@ describe('example host under field conditions', () => {
 
     await request(app).get('/demo/query?rows=500000').expect(402);
     expect(await status(app)).toMatchObject({ tier: 'Community', clock: { suspect: true } });
+    expect((await request(app).get('/metrics').expect(200)).text).toContain('softclient4es_license_clock_suspect 1');
     expect(logger.at('warn')).toContainEqual(expect.stringMatching(/^System clock runs behind the time already seen/));
   });
 

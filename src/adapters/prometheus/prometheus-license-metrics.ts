@@ -8,6 +8,8 @@ export interface LicenseMetricsSource {
   readonly current: () => LicenseSnapshot;
   readonly clock: Clock;
   readonly apiKeyConfigured: boolean;
+  /** True while the system clock runs behind the high-water mark of trusted time. */
+  readonly clockSuspect: () => boolean;
 }
 
 /**
@@ -74,6 +76,14 @@ export class PrometheusLicenseMetrics implements LicenseTelemetry {
       registers,
       collect() {
         this.set(source.apiKeyConfigured ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'softclient4es_license_clock_suspect',
+      help: '1 while the system clock runs more than 5 minutes behind the time already seen; expiry is then judged by the high-water mark.',
+      registers,
+      collect() {
+        this.set(source.clockSuspect() ? 1 : 0);
       },
     });
     this.#lastSuccess = new Gauge({

@@ -4,6 +4,7 @@ import type { ExpireLicense } from '../../domain/expiry/expire-license.js';
 import type { Clock } from '../../ports/clock.port.js';
 import { TYPES } from '../../ports/types.js';
 import type { AgentConfig } from '../config.js';
+import { HighWaterClock } from '../high-water-clock.js';
 
 /** Metrics with prom-client: `TYPES.Metrics` renders them, `TYPES.LicenseTelemetry` feeds them. */
 export function prometheusMetricsModule(): ContainerModule {
@@ -15,6 +16,7 @@ export function prometheusMetricsModule(): ContainerModule {
             current: () => expireLicense.current(),
             clock,
             apiKeyConfigured: config.apiKey !== null,
+            clockSuspect: () => clock instanceof HighWaterClock && clock.suspect,
           }),
         [TYPES.Config, TYPES.ExpireLicense, TYPES.Clock],
       )

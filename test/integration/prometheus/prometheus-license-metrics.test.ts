@@ -7,10 +7,13 @@ import { aLicenseClaims } from '../../support/license-claims.builder.js';
 
 const GRACE = 14 * DAY;
 
+let suspect = false;
+
 function setUp(apiKeyConfigured = true) {
+  suspect = false;
   const clock = new FixedClock();
   const state = new LicenseState(clock.now());
-  const metrics = new PrometheusLicenseMetrics({ current: () => state.current(), clock, apiKeyConfigured }, { processMetrics: false });
+  const metrics = new PrometheusLicenseMetrics({ current: () => state.current(), clock, apiKeyConfigured, clockSuspect: () => suspect }, { processMetrics: false });
   const installPro = (expiresInMs: number) => {
     const claims = aLicenseClaims(clock.now(), { tier: 'pro', expiresAt: new Date(clock.now().getTime() + expiresInMs) });
     const token = { jwt: 'x', gracePeriodMs: 14 * 86_400_000, claims, info: { kid: 'k', jti: null, issuedAt: claims.issuedAt, expiresAt: claims.expiresAt, fingerprint: 'f' } };
@@ -78,8 +81,15 @@ describe('PrometheusLicenseMetrics', () => {
   it('adds the default process metrics unless told not to', async () => {
     const clock = new FixedClock();
     const state = new LicenseState(clock.now());
-    const source = { current: () => state.current(), clock, gracePeriodMs: GRACE, apiKeyConfigured: false };
+    const source = { current: () => state.current(), clock, apiKeyConfigured: false, clockSuspect: () => false };
     expect(await new PrometheusLicenseMetrics(source).render()).toMatch(/^process_cpu_user_seconds_total /m);
     expect(await new PrometheusLicenseMetrics(source, { processMetrics: false }).render()).not.toContain('process_cpu');
+  });
+
+  it('exports whether the clock is suspect, read at scrape time', async () => {
+    const { sample } = setUp();
+    expect(await sample('softclient4es_license_clock_suspect')).toBe(0);
+    suspect = true;
+    expect(await sample('softclient4es_license_clock_suspect')).toBe(1);
   });
 });
