@@ -4,10 +4,13 @@ import { Low } from 'lowdb';
 import { CacheError } from '../../domain/model/errors.js';
 import type { Clock } from '../../ports/clock.port.js';
 import type { LicenseCache } from '../../ports/license-cache.port.js';
+import { withDeadline } from '../fs/deadline.js';
 import { ensurePrivateDirectory, errorCode, PrivateFileError, removeFile, renameIfPresent } from '../fs/private-files.js';
 import { CorruptFileError, PrivateJsonFile } from './private-json-file.js';
 
 export const LICENSE_CACHE_FILE = 'license-cache.json';
+/** The longest a read of the cache may hold up a resolution (start-up readiness included). */
+export const CACHE_READ_DEADLINE_MS = 2_000;
 /** How many rejected cache files are kept for the operator; older ones are removed. */
 export const REJECTED_CACHE_FILES_KEPT = 3;
 const REJECTED_PREFIX = `${LICENSE_CACHE_FILE}.rejected-`;
@@ -34,17 +37,24 @@ export class LowdbLicenseCache implements LicenseCache {
   constructor(
     private readonly directory: string,
     private readonly clock: Clock,
+    private readonly readDeadlineMs = CACHE_READ_DEADLINE_MS,
   ) {
     this.#file = new PrivateJsonFile(join(directory, LICENSE_CACHE_FILE), parseCacheDocument);
     this.#db = new Low(this.#file, EMPTY);
   }
 
+  /** The cached JWT; `CACHE.TIMEOUT` when the disk does not answer within the read deadline. */
   async load(): Promise<string | null> {
     try {
       this.#db.data = EMPTY;
-      await this.#db.read();
+      await withDeadline(
+        this.#db.read(),
+        this.readDeadlineMs,
+        () => new CacheError('CACHE.TIMEOUT', `reading ${this.#file.path} took longer than ${this.readDeadlineMs} ms`),
+      );
       return this.#db.data.jwt;
     } catch (error) {
+      if (error instanceof CacheError) throw error;
       throw toCacheError(error, 'read', this.#file.path);
     }
   }

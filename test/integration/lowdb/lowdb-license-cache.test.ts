@@ -316,3 +316,4 @@ describe('LowdbLicenseCache', () => {
     });
   });
 });
+
