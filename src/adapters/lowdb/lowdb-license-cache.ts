@@ -1,9 +1,9 @@
-import { join } from 'node:path';
 import { Low } from 'lowdb';
 import { CacheError } from '../../domain/model/errors.js';
 import type { Clock } from '../../ports/clock.port.js';
 import type { LicenseCache } from '../../ports/license-cache.port.js';
-import { ensurePrivateDirectory, errorCode, PrivateFileError } from '../fs/private-files.js';
+import { errorCode, PrivateFileError } from '../fs/private-files.js';
+import { UntrustedDirectoryError, type StateDirectory } from '../fs/state-directory.js';
 import { CorruptFileError, PrivateJsonFile } from './private-json-file.js';
 
 export const LICENSE_CACHE_FILE = 'license-cache.json';
@@ -22,16 +22,20 @@ function parseCacheDocument(document: unknown): CacheDocument {
   return { jwt, saved_at: typeof savedAt === 'string' ? savedAt : null };
 }
 
-/** The last license JWT the backend issued, in `<cache dir>/license-cache.json`. */
+/**
+ * The last license JWT the backend issued, in `<cache dir>/license-cache.json`. Fails with
+ * `CacheError`: `CACHE.UNSAFE_DIRECTORY` when the cache directory is not trusted (nothing in it is
+ * read, written or deleted), `CACHE.CORRUPT`, `CACHE.TOO_LARGE`, `CACHE.UNSAFE_FILE`, `CACHE.IO_FAILED`.
+ */
 export class LowdbLicenseCache implements LicenseCache {
   readonly #file: PrivateJsonFile<CacheDocument>;
   readonly #db: Low<CacheDocument>;
 
   constructor(
-    private readonly directory: string,
+    directory: StateDirectory,
     private readonly clock: Clock,
   ) {
-    this.#file = new PrivateJsonFile(join(directory, LICENSE_CACHE_FILE), parseCacheDocument);
+    this.#file = new PrivateJsonFile(directory, LICENSE_CACHE_FILE, parseCacheDocument);
     this.#db = new Low(this.#file, EMPTY);
   }
 
@@ -47,7 +51,6 @@ export class LowdbLicenseCache implements LicenseCache {
 
   async save(jwt: string): Promise<void> {
     try {
-      await ensurePrivateDirectory(this.directory);
       this.#db.data = { jwt, saved_at: this.clock.now().toISOString() };
       await this.#db.write();
     } catch (error) {
@@ -65,6 +68,9 @@ export class LowdbLicenseCache implements LicenseCache {
 }
 
 function translate(error: unknown, operation: string, path: string): CacheError {
+  if (error instanceof UntrustedDirectoryError) {
+    return new CacheError('CACHE.UNSAFE_DIRECTORY', `license cache not used: ${error.message}`, { cause: error });
+  }
   if (error instanceof CorruptFileError) return new CacheError('CACHE.CORRUPT', error.message, { cause: error });
   if (error instanceof PrivateFileError) {
     const code = error.code === 'TOO_LARGE' ? 'CACHE.TOO_LARGE' : 'CACHE.UNSAFE_FILE';

@@ -83,6 +83,7 @@ export type CacheErrorCode =
   | 'CACHE.CORRUPT'
   | 'CACHE.TOO_LARGE'
   | 'CACHE.UNSAFE_FILE'
+  | 'CACHE.UNSAFE_DIRECTORY'
   | 'CACHE.IO_FAILED';
 
 /** The license cache could not be read or written; callers treat the cache as absent. */
