@@ -24,6 +24,8 @@ export interface AgentConfig {
   readonly host: string;
   readonly port: number;
   readonly logLevel: LogLevel;
+  /** The example host's cap on open connections (`MAX_CONNECTIONS`). */
+  readonly maxConnections: number;
 }
 
 /** A configuration value that cannot be used; start-up stops with this one line. */
@@ -73,6 +75,7 @@ export function loadConfig(env: Env, home: string = homedir()): AgentConfig {
     host: read('HOST') ?? '127.0.0.1',
     port: parsePort('PORT', read('PORT') ?? '8080'),
     logLevel: parseLogLevel('LOG_LEVEL', read('LOG_LEVEL') ?? 'info'),
+    maxConnections: parseCount('MAX_CONNECTIONS', read('MAX_CONNECTIONS') ?? '1024', 1_000_000),
   };
 }
 
@@ -133,4 +136,11 @@ function optionalPath(value: string | undefined, home: string): string | null {
   if (value === undefined) return null;
   const expanded = value === '~' ? home : value.startsWith('~/') ? join(home, value.slice(2)) : value;
   return isAbsolute(expanded) ? expanded : resolve(expanded);
+}
+
+/** A whole number from 1 to `max`. */
+function parseCount(variable: string, value: string, max: number): number {
+  const count = /^\d{1,7}$/.test(value) ? Number(value) : Number.NaN;
+  if (!(count >= 1 && count <= max)) throw new ConfigError(variable, `a whole number from 1 to ${max}`, value);
+  return count;
 }

@@ -3,7 +3,7 @@ import { PinoLogger } from '../adapters/pino/pino-logger.js';
 import { TrustedKeysError } from '../adapters/jose/trusted-keys.js';
 import { ConfigError, loadConfig, type AgentConfig } from './config.js';
 import { configSecrets, createLicenseAgent } from './create-license-agent.js';
-import { createHostApp } from './host-server.js';
+import { createHostServer } from './host-server.js';
 import type { LicenseAgent } from './license-agent.js';
 
 const SHUTDOWN_DEADLINE_MS = 4_000;
@@ -19,7 +19,8 @@ async function main(): Promise<void> {
     if (error instanceof TrustedKeysError) exitWith(`Invalid SOFTCLIENT4ES_LICENSE_PUBLIC_KEYS: ${error.message}`);
     throw error;
   }
-  const server = createHostApp(agent, logger).listen(config.port, config.host);
+  const server = createHostServer(agent, logger, { maxConnections: config.maxConnections });
+  server.listen(config.port, config.host);
   server.once('error', (error: NodeJS.ErrnoException) => exitWith(`Cannot listen on ${config.host}:${config.port}: ${error.code ?? error.message}`, 1));
   server.once('listening', () => logger.info(`Listening on ${describeAddress(server)}`));
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
