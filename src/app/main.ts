@@ -7,10 +7,14 @@ import { createHostServer } from './host-server.js';
 import type { LicenseAgent } from './license-agent.js';
 
 const SHUTDOWN_DEADLINE_MS = 4_000;
+/** What is left of the 5 s shutdown budget for writing out the last log lines (none when stdout has stalled). */
+const LOG_FLUSH_TIMEOUT_MS = 500;
 
 /** `npm start`: the example host server. Listens first, then resolves the license. */
 async function main(): Promise<void> {
   const config = configOrExit();
+  // Lines are written asynchronously: shutdown awaits logger.flush(); pino's exit hook writes out
+  // whatever is left however the process ends (skipped when stdout has stalled: no hang on exit).
   const logger = new PinoLogger({ level: config.logLevel, secrets: configSecrets(config) });
   let agent: LicenseAgent;
   try {
@@ -51,6 +55,7 @@ async function shutdown(signal: string, server: Server, agent: LicenseAgent, log
   await Promise.all([closed, agent.stop()]);
   clearTimeout(forced);
   logger.info('Stopped');
+  await logger.flush(LOG_FLUSH_TIMEOUT_MS);
   process.exit(0);
 }
 
