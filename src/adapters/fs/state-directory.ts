@@ -23,7 +23,7 @@ export class UntrustedDirectoryError extends Error {
     readonly path: string,
     readonly reason: string,
   ) {
-    super(`${path} is not used: ${reason}`);
+    super(`cache directory ${path} is not used: ${reason}`);
     this.name = 'UntrustedDirectoryError';
   }
 }

@@ -69,7 +69,7 @@ export class LowdbLicenseCache implements LicenseCache {
 
 function translate(error: unknown, operation: string, path: string): CacheError {
   if (error instanceof UntrustedDirectoryError) {
-    return new CacheError('CACHE.UNSAFE_DIRECTORY', `license cache not used: ${error.message}`, { cause: error });
+    return new CacheError('CACHE.UNSAFE_DIRECTORY', error.message, { cause: error });
   }
   if (error instanceof CorruptFileError) return new CacheError('CACHE.CORRUPT', error.message, { cause: error });
   if (error instanceof PrivateFileError) {

@@ -171,7 +171,7 @@ describe('LowdbInstanceIdStore', () => {
     expect(readFileSync(instanceFile(), 'utf8')).toBe(planted);
     expect(logger.at('warn')).toEqual([
       expect.stringContaining(`Cache directory ${cacheDir} is not used: ${reason}`),
-      expect.stringContaining(`Instance id not persisted, using a temporary one: ${cacheDir} is not used: ${reason}`),
+      expect.stringContaining(`Instance id not persisted, using a temporary one: cache directory ${cacheDir} is not used: ${reason}`),
     ]);
   });
 
