@@ -26,6 +26,8 @@ export interface AgentConfig {
   readonly host: string;
   readonly port: number;
   readonly logLevel: LogLevel;
+  /** The example host's cap on open connections (`MAX_CONNECTIONS`). */
+  readonly maxConnections: number;
 }
 
 /**
@@ -131,6 +133,7 @@ export function loadConfig(env: Env, home: string = homedir()): AgentConfig {
     host: read('HOST') ?? '127.0.0.1',
     port: parse('PORT', parsePort, read('PORT') ?? '8080', 0),
     logLevel: parse('LOG_LEVEL', parseLogLevel, read('LOG_LEVEL') ?? 'info', 'info'),
+    maxConnections: parse('MAX_CONNECTIONS', (value) => parseCount(value, 1_000_000), read('MAX_CONNECTIONS') ?? '1024', 1),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
@@ -222,4 +225,11 @@ function optionalPath(value: string | undefined, home: string): string | null {
   if (value === undefined) return null;
   const expanded = value === '~' ? home : value.startsWith('~/') ? join(home, value.slice(2)) : value;
   return isAbsolute(expanded) ? expanded : resolve(expanded);
+}
+
+/** A whole number from 1 to `max`. */
+function parseCount(value: string, max: number): number {
+  const count = /^\d{1,7}$/.test(value) ? Number(value) : Number.NaN;
+  if (!(count >= 1 && count <= max)) throw new InvalidValue(`a whole number from 1 to ${max}`);
+  return count;
 }

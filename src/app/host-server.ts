@@ -1,11 +1,21 @@
+import type { Server } from 'node:http';
 import express, { type Express, type Request, type RequestHandler } from 'express';
 import { errorHandler, notFound } from '../adapters/express/json-errors.js';
+import { createBoundedServer, type ServerLimits } from '../adapters/http-server/bounded-server.js';
 import { tierName } from '../domain/model/tier.js';
 import type { Logger } from '../ports/logger.port.js';
 import type { LicenseAgent } from './license-agent.js';
 
 /** The query parameters of `/demo/query`, each a count that defaults to 0. */
 const DEMO_COUNTS = ['rows', 'joins', 'clusters'] as const;
+
+/**
+ * The example host's HTTP server, not yet listening: `createHostApp` behind the limits of
+ * `createBoundedServer` (timeouts, connection cap — `limits.maxConnections` from `MAX_CONNECTIONS`).
+ */
+export function createHostServer(agent: LicenseAgent, logger: Logger, limits: Partial<ServerLimits> = {}): Server {
+  return createBoundedServer(createHostApp(agent, logger), logger, limits);
+}
 
 /** The example host (`npm start`): how a server product embeds the agent. */
 export function createHostApp(agent: LicenseAgent, logger: Logger): Express {

@@ -3,14 +3,18 @@ import { PinoLogger } from '../adapters/pino/pino-logger.js';
 import { TrustedKeysError } from '../adapters/jose/trusted-keys.js';
 import { ConfigError, loadConfig, type AgentConfig } from './config.js';
 import { createLicenseAgent, textGateFor } from './create-license-agent.js';
-import { createHostApp } from './host-server.js';
+import { createHostServer } from './host-server.js';
 import type { LicenseAgent } from './license-agent.js';
 
 const SHUTDOWN_DEADLINE_MS = 4_000;
+/** What is left of the 5 s shutdown budget for writing out the last log lines (none when stdout has stalled). */
+const LOG_FLUSH_TIMEOUT_MS = 500;
 
 /** `npm start`: the example host server. Listens first, then resolves the license. */
 async function main(): Promise<void> {
   const config = configOrExit();
+  // Lines are written asynchronously: shutdown awaits logger.flush(); pino's exit hook writes out
+  // whatever is left however the process ends (skipped when stdout has stalled: no hang on exit).
   const logger = new PinoLogger({ level: config.logLevel, gate: textGateFor(config) });
   let agent: LicenseAgent;
   try {
@@ -19,7 +23,8 @@ async function main(): Promise<void> {
     if (error instanceof TrustedKeysError) exitWith(`Invalid trusted license keys: ${error.message}`);
     throw error;
   }
-  const server = createHostApp(agent, logger).listen(config.port, config.host);
+  const server = createHostServer(agent, logger, { maxConnections: config.maxConnections });
+  server.listen(config.port, config.host);
   server.once('error', (error: NodeJS.ErrnoException) => exitWith(`Cannot listen on ${config.host}:${config.port}: ${error.code ?? error.message}`, 1));
   server.once('listening', () => logger.info(`Listening on ${describeAddress(server)}`));
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
@@ -50,6 +55,7 @@ async function shutdown(signal: string, server: Server, agent: LicenseAgent, log
   await Promise.all([closed, agent.stop()]);
   clearTimeout(forced);
   logger.info('Stopped');
+  await logger.flush(LOG_FLUSH_TIMEOUT_MS);
   process.exit(0);
 }
 

@@ -71,7 +71,7 @@ export class OpenApiContract {
       const path = req.path;
       const method = req.method.toLowerCase();
       res.once('finish', () => {
-        if ((method !== 'get' && method !== 'post') || this.document.paths?.[path]?.[method] === undefined) return;
+        if ((method !== 'get' && method !== 'post') || this.#operation(method, path) === undefined) return;
         const observed = { status: res.statusCode, headers: res.getHeaders() as ObservedResponse['headers'], text: Buffer.concat(chunks).toString('utf8') };
         try {
           this.check(method, path, observed);
@@ -92,8 +92,9 @@ export class OpenApiContract {
 
   /** Throws, listing every mismatch, unless `response` is what the document says `method path` answers. */
   check(method: Method, path: string, response: ObservedResponse): void {
-    const operation = this.document.paths?.[path]?.[method];
-    if (operation === undefined) throw new Error(`${method.toUpperCase()} ${path} is not in openapi.yaml`);
+    const documentedPath = this.#documentedPath(path);
+    const operation = this.#operation(method, path);
+    if (operation === undefined || documentedPath === undefined) throw new Error(`${method.toUpperCase()} ${path} is not in openapi.yaml`);
     const documented = operation.responses?.[String(response.status)] as OpenAPIV3_1.ResponseObject | undefined;
     if (documented === undefined) {
       throw new Error(`${method.toUpperCase()} ${path} answered ${response.status}, which openapi.yaml does not document`);
@@ -102,7 +103,22 @@ export class OpenApiContract {
     if (problems.length > 0) {
       throw new Error(`${method.toUpperCase()} ${path} ${response.status} breaks openapi.yaml:\n- ${problems.join('\n- ')}`);
     }
-    this.#exercised.add(key(method, path, String(response.status)));
+    this.#exercised.add(key(method, documentedPath, String(response.status)));
+  }
+
+  #operation(method: Method, path: string): OpenAPIV3_1.OperationObject | undefined {
+    const documentedPath = this.#documentedPath(path);
+    return documentedPath === undefined ? undefined : this.document.paths?.[documentedPath]?.[method];
+  }
+
+  /**
+   * The document's path for a concrete one: itself when listed, else the templated path it
+   * matches (`/admin/{unknown}` documents every unknown admin path, at any depth).
+   */
+  #documentedPath(path: string): string | undefined {
+    const paths = Object.keys(this.document.paths ?? {});
+    if (paths.includes(path)) return path;
+    return paths.find((candidate) => candidate.includes('{') && templateMatcher(candidate).test(path));
   }
 
   #headerProblems(documented: OpenAPIV3_1.ResponseObject, response: ObservedResponse): string[] {
@@ -143,5 +159,9 @@ export class OpenApiContract {
     return (validate.errors ?? []).map((error) => `${what}${error.instancePath} ${error.message ?? 'is invalid'} ${JSON.stringify(error.params)}`);
   }
 }
+
+/** A templated path as a regular expression; a parameter spans one segment or more. */
+const templateMatcher = (template: string): RegExp =>
+  new RegExp(`^${template.split(/\{[^}]+\}/).map((part) => part.replace(/[.*+?^$()|[\]\\]/g, '\\$&')).join('.+')}$`);
 
 const key = (method: string, path: string, status: string) => `${method.toUpperCase()} ${path} ${status}`;

@@ -39,9 +39,10 @@ describe('openapi.yaml', () => {
     return started;
   };
   /** Sends the request, checks the answer against the contract and hands it back for more checks. */
-  const call = async (app: Express, method: 'get' | 'post', url: string, auth: string | null = ADMIN_TOKEN): Promise<Response> => {
+  const call = async (app: Express, method: 'get' | 'post', url: string, auth: string | null = ADMIN_TOKEN, body?: string): Promise<Response> => {
     const pending = request(app)[method](url);
-    const response = await (auth === null ? pending : pending.set('Authorization', `Bearer ${auth}`));
+    const authorized = auth === null ? pending : pending.set('Authorization', `Bearer ${auth}`);
+    const response = await (body === undefined ? authorized : authorized.type('text/plain').send(body));
     contract.check(method, url.split('?')[0] ?? url, response);
     return response;
   };
@@ -83,6 +84,26 @@ describe('openapi.yaml', () => {
       expect((await call(app, 'post', '/admin/license/refresh', auth)).status).toBe(401);
     }
     expect(env.backend.requests).toHaveLength(1); // the start-up resolution only
+  });
+
+  it('admin: 405 with Allow for a method a path does not serve, 404 for an unknown path; 401 before either without the token', async () => {
+    const { app } = await startedHost();
+    expect((await call(app, 'post', '/admin/license')).headers.allow).toBe('GET, HEAD');
+    expect((await call(app, 'post', '/admin/openapi.yaml')).headers.allow).toBe('GET, HEAD');
+    expect((await call(app, 'get', '/admin/license/refresh')).headers.allow).toBe('POST');
+    expect((await call(app, 'get', '/admin/no/such/route')).body).toMatchObject({ error: 'not_found' });
+    expect((await call(app, 'post', '/admin/nothing')).status).toBe(404);
+    const guesses = [['post', '/admin/license'], ['post', '/admin/openapi.yaml'], ['get', '/admin/license/refresh'], ['get', '/admin/x'], ['post', '/admin/x']] as const;
+    for (const [method, url] of guesses) expect((await call(app, method, url, null)).status).toBe(401);
+  });
+
+  it('admin: 413 for a refresh body over 1 KiB (after the token check); one of 1 KiB is accepted', async () => {
+    const { app } = await startedHost();
+    const tooLarge = await call(app, 'post', '/admin/license/refresh', ADMIN_TOKEN, 'x'.repeat(1025));
+    expect(tooLarge.status).toBe(413);
+    expect(tooLarge.body).toMatchObject({ error: 'payload_too_large' });
+    expect((await call(app, 'post', '/admin/license/refresh', null, 'x'.repeat(1025))).status).toBe(401);
+    expect((await call(app, 'post', '/admin/license/refresh', ADMIN_TOKEN, 'x'.repeat(1024))).status).toBe(409);
   });
 
   it('admin: the document itself', async () => {

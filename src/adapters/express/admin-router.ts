@@ -4,6 +4,12 @@ import type { ForcedRefreshResult } from '../../domain/refresh/force-refresh.js'
 import type { RefreshOutcome } from '../../domain/refresh/refresh-license.js';
 import { tierName } from '../../domain/model/tier.js';
 import { requireBearerToken } from './bearer-auth.js';
+import { limitBody } from './body-limit.js';
+import { methodNotAllowed } from './json-errors.js';
+import { closeUnlessBodyRead } from './unread-body.js';
+
+/** The largest body an admin POST accepts, in bytes; none of them expects one. */
+export const ADMIN_MAX_BODY_BYTES = 1024;
 
 export interface AdminApi {
   /** The admin bearer token, or null when none could be set up (every call is then refused). */
@@ -14,23 +20,42 @@ export interface AdminApi {
   forceRefresh(): Promise<ForcedRefreshResult>;
 }
 
-/** The admin API of DESIGN §6, mounted by the host under `/admin`; every route needs the bearer token. */
+/**
+ * The admin API of DESIGN §6, mounted by the host under `/admin`. Every request needs the bearer
+ * token first: without it the answer is 401 whatever the path or method, so that the route map is
+ * not revealed. Then a wrong method answers 405 with `Allow`, an unknown path 404, a POST body over
+ * `ADMIN_MAX_BODY_BYTES` 413 (all JSON errors). Any answer given before the request body was read
+ * closes the connection instead of draining the body.
+ */
 export function adminRouter(api: AdminApi, openApiPath: string): Router {
   const openApiDocument = readFileSync(openApiPath, 'utf8');
   const router = express.Router();
+  router.use(closeUnlessBodyRead());
   router.use(requireBearerToken(() => api.adminToken()));
   router.use((_req, res, next) => {
     res.set('Cache-Control', 'no-store');
     next();
   });
-  router.get('/license', (_req, res) => {
-    res.json(api.licenseStatus());
-  });
-  router.post('/license/refresh', async (_req, res) => {
-    sendRefreshResult(res, await api.forceRefresh());
-  });
-  router.get('/openapi.yaml', (_req, res) => {
-    res.type('application/yaml').send(openApiDocument);
+  router
+    .route('/license')
+    .get((_req, res) => {
+      res.json(api.licenseStatus());
+    })
+    .all(methodNotAllowed('/admin/license', ['GET', 'HEAD']));
+  router
+    .route('/license/refresh')
+    .post(limitBody(ADMIN_MAX_BODY_BYTES), async (_req, res) => {
+      sendRefreshResult(res, await api.forceRefresh());
+    })
+    .all(methodNotAllowed('/admin/license/refresh', ['POST']));
+  router
+    .route('/openapi.yaml')
+    .get((_req, res) => {
+      res.type('application/yaml').send(openApiDocument);
+    })
+    .all(methodNotAllowed('/admin/openapi.yaml', ['GET', 'HEAD']));
+  router.use((_req, res) => {
+    res.status(404).json({ error: 'not_found', message: 'no such admin route; see /admin/openapi.yaml' });
   });
   return router;
 }

@@ -6,6 +6,20 @@ export const notFound: RequestHandler = (req, res) => {
 };
 
 /**
+ * 405 `method_not_allowed` with the `Allow` header, for a known path asked with a method it does not
+ * serve. `path` is the route's own (never echoed from the request).
+ */
+export function methodNotAllowed(path: string, allowed: readonly string[]): RequestHandler {
+  const allow = allowed.join(', ');
+  return (req, res) => {
+    res
+      .status(405)
+      .set('Allow', allow)
+      .json({ error: 'method_not_allowed', message: `${req.method} is not allowed on ${path}; use ${allow}` });
+  };
+}
+
+/**
  * The one place errors become responses: a client error keeps its status (a malformed body, say);
  * anything else is a 500 that reveals nothing about the cause.
  */

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
-import { createPrivateFile, ensurePrivateDirectory, readPrivateFile, restrictToOwner, writePrivateFile } from './private-files.js';
+import type { StateDirectory } from './state-directory.js';
 
 export const ADMIN_TOKEN_FILE = 'admin-token';
 
@@ -13,22 +12,24 @@ export interface StoredAdminToken {
 
 /**
  * The admin token generated for an operator who configured none: 32 random bytes in
- * `<cache dir>/admin-token` (mode 0600, restored if loosened), created once and reused across restarts.
+ * `<cache dir>/admin-token` (mode 0600), created once and reused across restarts. A loosened mode
+ * is restored and a file holding no usable token is replaced, both with a WARN. Rejects with the
+ * directory's errors (`UntrustedDirectoryError` among them: nothing planted is adopted) and
+ * `PrivateFileError` (a link, a FIFO, an oversized file).
  */
-export async function loadOrCreateAdminToken(directory: string): Promise<StoredAdminToken> {
-  const path = join(directory, ADMIN_TOKEN_FILE);
-  const existing = (await readPrivateFile(path, 1024))?.toString('utf8').trim();
+export async function loadOrCreateAdminToken(directory: StateDirectory): Promise<StoredAdminToken> {
+  const path = directory.pathOf(ADMIN_TOKEN_FILE);
+  const existing = (await directory.read(ADMIN_TOKEN_FILE, 1024))?.toString('utf8').trim();
   if (existing !== undefined && GENERATED_TOKEN_PATTERN.test(existing)) {
-    await restrictToOwner(path); // an operator's copy may have loosened it
+    await directory.restrictToOwner(ADMIN_TOKEN_FILE); // an operator's copy may have loosened it
     return { token: existing, path };
   }
 
-  await ensurePrivateDirectory(directory);
   const token = randomBytes(32).toString('base64url');
   if (existing !== undefined) {
-    await writePrivateFile(path, `${token}\n`); // unreadable content: replace it
+    await directory.write(ADMIN_TOKEN_FILE, `${token}\n`, 'held no usable token');
     return { token, path };
   }
-  if (await createPrivateFile(path, `${token}\n`)) return { token, path };
+  if (await directory.create(ADMIN_TOKEN_FILE, `${token}\n`)) return { token, path };
   return loadOrCreateAdminToken(directory); // another process created it first
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { constants, promises as fs } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, resolve, sep } from 'node:path';
 
 const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK } = constants;
 
@@ -18,30 +18,38 @@ export class PrivateFileError extends Error {
 }
 
 /**
- * Creates `dir` (and parents) readable by the owner only. An existing directory of ours that others
- * can enter is tightened to 0700; one owned by another user is left alone (we could not chmod it).
+ * Creates `dir` and its missing parents with mode 0700 exactly, whatever the umask. Directories that
+ * already exist keep their mode: whether one may be used is `StateDirectory`'s decision, not a
+ * chmod's (an operator's shared 1777 directory must not silently become private).
  */
 export async function ensurePrivateDirectory(dir: string): Promise<void> {
-  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
-  const stats = await fs.stat(dir);
-  if (!stats.isDirectory()) throw new Error(`${dir} is not a directory`);
-  if ((stats.mode & 0o077) !== 0 && stats.uid === process.getuid?.()) await fs.chmod(dir, 0o700);
+  const first = await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+  if (first === undefined) return; // it existed already
+  const top = resolve(first);
+  for (let created = resolve(dir); created === top || created.startsWith(`${top}${sep}`); created = dirname(created)) {
+    await fs.chmod(created, 0o700);
+    if (created === top) break;
+  }
 }
 
-/** Makes an existing regular file owner-only (never following a link); false when there is none. */
-export async function restrictToOwner(path: string): Promise<boolean> {
+/**
+ * Makes an existing regular file owner-only (0600), never following a link. Returns the permission
+ * bits it had when they had to be changed (for the caller's log), null when the file was already
+ * owner-only, is missing, or is not a regular file.
+ */
+export async function restrictToOwner(path: string): Promise<number | null> {
   let handle: fs.FileHandle;
   try {
     handle = await fs.open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
   } catch (error) {
-    if (errorCode(error) === 'ENOENT' || errorCode(error) === 'ELOOP') return false;
+    if (errorCode(error) === 'ENOENT' || errorCode(error) === 'ELOOP') return null;
     throw error;
   }
   try {
     const stats = await handle.stat();
-    if (!stats.isFile()) return false;
-    if ((stats.mode & 0o077) !== 0) await handle.chmod(0o600);
-    return true;
+    if (!stats.isFile() || (stats.mode & 0o077) === 0) return null;
+    await handle.chmod(0o600);
+    return stats.mode & 0o777;
   } finally {
     await handle.close();
   }
@@ -136,6 +144,12 @@ export async function moveBackIfAbsent(from: string, path: string): Promise<bool
 export async function removeFile(path: string): Promise<void> {
   await fs.rm(path, { force: true });
 }
+
+/**
+ * The temporary files `writeTemporaryFile` names `<file>.<random UUID>.tmp`: a crash between
+ * their creation and their rename leaves one behind (`StateDirectory.removeLeftovers`).
+ */
+export const TEMPORARY_FILE_PATTERN = /^[^/]+\.[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\.tmp$/;
 
 async function writeTemporaryFile(path: string, data: string): Promise<string> {
   const temporary = `${path}.${randomUUID()}.tmp`;

@@ -1,6 +1,5 @@
-import { join } from 'node:path';
 import type { HighWaterMark, HighWaterMarkStore } from '../../ports/high-water-mark-store.port.js';
-import { ensurePrivateDirectory } from '../fs/private-files.js';
+import type { StateDirectory } from '../fs/state-directory.js';
 import { toCacheError } from './lowdb-license-cache.js';
 import { PrivateJsonFile } from './private-json-file.js';
 
@@ -30,8 +29,8 @@ function parseClockDocument(document: unknown): ClockDocument {
 export class LowdbHighWaterMarkStore implements HighWaterMarkStore {
   readonly #file: PrivateJsonFile<ClockDocument>;
 
-  constructor(private readonly directory: string) {
-    this.#file = new PrivateJsonFile(join(directory, CLOCK_FILE), parseClockDocument);
+  constructor(directory: StateDirectory) {
+    this.#file = new PrivateJsonFile(directory, CLOCK_FILE, parseClockDocument);
   }
 
   async load(): Promise<HighWaterMark | null> {
@@ -50,7 +49,6 @@ export class LowdbHighWaterMarkStore implements HighWaterMarkStore {
 
   async save(mark: HighWaterMark): Promise<void> {
     try {
-      await ensurePrivateDirectory(this.directory);
       await this.#file.write({
         high_water_at: mark.highWaterAt.toISOString(),
         newest_backend_iat: mark.newestBackendIssuedAt?.toISOString() ?? null,

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import { Low } from 'lowdb';
 import type { InstanceIdStore } from '../../ports/instance-id-store.port.js';
 import type { Logger } from '../../ports/logger.port.js';
-import { createPrivateFile, ensurePrivateDirectory, moveBackIfAbsent, PrivateFileError, renameIfPresent } from '../fs/private-files.js';
+import { PrivateFileError } from '../fs/private-files.js';
+import type { StateDirectory } from '../fs/state-directory.js';
 import { CorruptFileError, PrivateJsonFile } from './private-json-file.js';
 
 export const INSTANCE_ID_FILE = 'instance.json';
@@ -25,22 +25,22 @@ function parseInstanceDocument(document: unknown): InstanceDocument {
 }
 
 /**
- * Moves the instance file at `path`, found untrusted, aside (`<path>.untrusted-<time>-<random>`)
- * and returns where to. Returns null when another process got there first: the file is gone, or
- * it now holds a trusted id (a new one that process just created), which stays where it is.
+ * Moves the instance file `name`, found untrusted, aside (`<name>.untrusted-<time>-<random>`) and
+ * returns its new path. Returns null when another process got there first: the file is gone, or it
+ * now holds a trusted id (a new one that process just created), which stays where it is.
  */
-export async function setUntrustedInstanceFileAside(path: string): Promise<string | null> {
-  const aside = `${path}.untrusted-${new Date().toISOString().replace(/[:.]/g, '-')}-${randomUUID().slice(0, 8)}`;
-  if (!(await renameIfPresent(path, aside))) return null;
-  if ((await readInstanceId(aside)) === null) return aside;
-  await moveBackIfAbsent(aside, path);
+export async function setUntrustedInstanceFileAside(directory: StateDirectory, name: string): Promise<string | null> {
+  const aside = `${name}.untrusted-${new Date().toISOString().replace(/[:.]/g, '-')}-${randomUUID().slice(0, 8)}`;
+  if (!(await directory.rename(name, aside))) return null;
+  if ((await readInstanceId(directory, aside)) === null) return directory.pathOf(aside);
+  await directory.moveBackIfAbsent(aside, name);
   return null;
 }
 
-/** The id stored at `path`, or null when there is none that can be trusted. */
-async function readInstanceId(path: string): Promise<string | null> {
+/** The id stored in `name`, or null when there is none that can be trusted. */
+async function readInstanceId(directory: StateDirectory, name: string): Promise<string | null> {
   try {
-    return (await new PrivateJsonFile(path, parseInstanceDocument).read())?.instance_id ?? null;
+    return (await new PrivateJsonFile(directory, name, parseInstanceDocument).read())?.instance_id ?? null;
   } catch {
     return null;
   }
@@ -50,17 +50,17 @@ async function readInstanceId(path: string): Promise<string | null> {
  * The installation's UUID in `<cache dir>/instance.json`: created once (atomically, so two
  * processes starting together agree) and never rewritten. A file that cannot be trusted is
  * treated as absent (DESIGN §8): moved aside for the operator, never deleted, and replaced by a
- * new id that later starts reuse. When the directory cannot be used, the id lives for this
- * process only and a WARN says so.
+ * new id that later starts reuse. When the directory cannot be used (not trusted, not a directory,
+ * I/O failure), nothing in it is read or adopted: the id lives for this process only and a WARN says so.
  */
 export class LowdbInstanceIdStore implements InstanceIdStore {
   readonly #file: PrivateJsonFile<InstanceDocument>;
 
   constructor(
-    private readonly directory: string,
+    private readonly directory: StateDirectory,
     private readonly logger: Logger,
   ) {
-    this.#file = new PrivateJsonFile(join(directory, INSTANCE_ID_FILE), parseInstanceDocument);
+    this.#file = new PrivateJsonFile(directory, INSTANCE_ID_FILE, parseInstanceDocument);
   }
 
   async load(): Promise<string> {
@@ -87,7 +87,7 @@ export class LowdbInstanceIdStore implements InstanceIdStore {
       return await this.#read();
     } catch (error) {
       if (!(error instanceof CorruptFileError || error instanceof PrivateFileError)) throw error;
-      const aside = await setUntrustedInstanceFileAside(this.#file.path);
+      const aside = await setUntrustedInstanceFileAside(this.directory, INSTANCE_ID_FILE);
       if (aside === null) return this.#read(); // another process got there first
       this.logger.warn(`Instance id file could not be trusted (${error.message}); moved it aside, a new id replaces it`, {
         path: this.#file.path,
@@ -98,10 +98,9 @@ export class LowdbInstanceIdStore implements InstanceIdStore {
   }
 
   async #create(): Promise<string> {
-    await ensurePrivateDirectory(this.directory);
     const id = randomUUID();
     const document: InstanceDocument = { instance_id: id, created_at: new Date().toISOString() };
-    if (await createPrivateFile(this.#file.path, `${JSON.stringify(document, null, 2)}\n`)) return id;
+    if (await this.directory.create(INSTANCE_ID_FILE, `${JSON.stringify(document, null, 2)}\n`)) return id;
     const winner = await this.#read(); // another process created it first: theirs is the one
     if (winner === null) throw new Error(`${this.#file.path} vanished while being created`);
     return winner;

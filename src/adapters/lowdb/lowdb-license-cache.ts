@@ -1,11 +1,10 @@
-import { promises as fs } from 'node:fs';
-import { join } from 'node:path';
 import { Low } from 'lowdb';
 import { CacheError } from '../../domain/model/errors.js';
 import type { Clock } from '../../ports/clock.port.js';
 import type { LicenseCache } from '../../ports/license-cache.port.js';
 import { withDeadline } from '../fs/deadline.js';
-import { ensurePrivateDirectory, errorCode, PrivateFileError, removeFile, renameIfPresent } from '../fs/private-files.js';
+import { errorCode, PrivateFileError } from '../fs/private-files.js';
+import { UntrustedDirectoryError, type StateDirectory } from '../fs/state-directory.js';
 import { CorruptFileError, PrivateJsonFile } from './private-json-file.js';
 
 export const LICENSE_CACHE_FILE = 'license-cache.json';
@@ -29,21 +28,25 @@ function parseCacheDocument(document: unknown): CacheDocument {
   return { jwt, saved_at: typeof savedAt === 'string' ? savedAt : null };
 }
 
-/** The last license JWT the backend issued, in `<cache dir>/license-cache.json`. */
+/**
+ * The last license JWT the backend issued, in `<cache dir>/license-cache.json`. Fails with
+ * `CacheError`: `CACHE.UNSAFE_DIRECTORY` when the cache directory is not trusted (nothing in it is
+ * read, written or deleted), `CACHE.CORRUPT`, `CACHE.TOO_LARGE`, `CACHE.UNSAFE_FILE`,
+ * `CACHE.TIMEOUT` (a read slower than its deadline), `CACHE.IO_FAILED`.
+ */
 export class LowdbLicenseCache implements LicenseCache {
   readonly #file: PrivateJsonFile<CacheDocument>;
   readonly #db: Low<CacheDocument>;
 
   constructor(
-    private readonly directory: string,
+    private readonly directory: StateDirectory,
     private readonly clock: Clock,
     private readonly readDeadlineMs = CACHE_READ_DEADLINE_MS,
   ) {
-    this.#file = new PrivateJsonFile(join(directory, LICENSE_CACHE_FILE), parseCacheDocument);
+    this.#file = new PrivateJsonFile(directory, LICENSE_CACHE_FILE, parseCacheDocument);
     this.#db = new Low(this.#file, EMPTY);
   }
 
-  /** The cached JWT; `CACHE.TIMEOUT` when the disk does not answer within the read deadline. */
   async load(): Promise<string | null> {
     try {
       this.#db.data = EMPTY;
@@ -54,14 +57,12 @@ export class LowdbLicenseCache implements LicenseCache {
       );
       return this.#db.data.jwt;
     } catch (error) {
-      if (error instanceof CacheError) throw error;
       throw toCacheError(error, 'read', this.#file.path);
     }
   }
 
   async save(jwt: string): Promise<void> {
     try {
-      await ensurePrivateDirectory(this.directory);
       this.#db.data = { jwt, saved_at: this.clock.now().toISOString() };
       await this.#db.write();
     } catch (error) {
@@ -76,31 +77,25 @@ export class LowdbLicenseCache implements LicenseCache {
   async setAside(): Promise<string | null> {
     try {
       const stamp = this.clock.now().toISOString().replace(/[-:]/g, '');
-      const existing = await this.#rejectedFiles();
+      const existing = await this.directory.list(REJECTED_PREFIX);
       let name = `${REJECTED_PREFIX}${stamp}`;
       for (let n = 1; existing.includes(name); n += 1) name = `${REJECTED_PREFIX}${stamp}-${n}`;
-      const aside = join(this.directory, name);
-      if (!(await renameIfPresent(this.#file.path, aside))) return null;
+      if (!(await this.directory.rename(LICENSE_CACHE_FILE, name))) return null;
       const surplus = [...existing, name].sort().slice(0, -REJECTED_CACHE_FILES_KEPT);
-      for (const old of surplus) await removeFile(join(this.directory, old));
-      return aside;
+      for (const old of surplus) await this.directory.remove(old);
+      return this.directory.pathOf(name);
     } catch (error) {
       throw toCacheError(error, 'set aside', this.#file.path);
-    }
-  }
-
-  async #rejectedFiles(): Promise<string[]> {
-    try {
-      return (await fs.readdir(this.directory)).filter((name) => name.startsWith(REJECTED_PREFIX));
-    } catch (error) {
-      if (errorCode(error) === 'ENOENT') return [];
-      throw error;
     }
   }
 }
 
 /** A file-system or content failure on `path`, as the `CacheError` callers act on. */
 export function toCacheError(error: unknown, operation: string, path: string): CacheError {
+  if (error instanceof CacheError) return error;
+  if (error instanceof UntrustedDirectoryError) {
+    return new CacheError('CACHE.UNSAFE_DIRECTORY', error.message, { cause: error });
+  }
   if (error instanceof CorruptFileError) return new CacheError('CACHE.CORRUPT', error.message, { cause: error });
   if (error instanceof PrivateFileError) {
     const code = error.code === 'TOO_LARGE' ? 'CACHE.TOO_LARGE' : 'CACHE.UNSAFE_FILE';

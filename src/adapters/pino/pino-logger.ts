@@ -1,6 +1,7 @@
 import { pino, type DestinationStream, type Level, type Logger as Pino } from 'pino';
 import { REDACTED, type TextGate } from '../../domain/model/safe-text.js';
 import type { LogFields, Logger } from '../../ports/logger.port.js';
+import { LogDestination } from './log-destination.js';
 
 export interface PinoLoggerOptions {
   readonly level: Level | 'silent';
@@ -10,7 +11,7 @@ export interface PinoLoggerOptions {
    * stacks), as a last line of defence behind the gate every message passes first.
    */
   readonly gate: TextGate;
-  /** Where lines go; stdout by default. */
+  /** Where lines go; by default stdout, asynchronously (`LogDestination`). */
   readonly destination?: DestinationStream;
 }
 
@@ -18,11 +19,13 @@ export interface PinoLoggerOptions {
 export class PinoLogger implements Logger {
   readonly pino: Pino;
   readonly #gate: TextGate;
+  readonly #destination: DestinationStream;
 
   constructor(options: PinoLoggerOptions) {
     const gate = options.gate;
     this.#gate = gate;
-    const destination = options.destination ?? pino.destination({ dest: 1, sync: true });
+    const destination = options.destination ?? new LogDestination();
+    this.#destination = destination;
     this.pino = pino(
       {
         level: options.level,
@@ -35,6 +38,19 @@ export class PinoLogger implements Logger {
       },
       { write: (line: string) => destination.write(gate.scrubJsonLine(line)) },
     );
+  }
+
+  /**
+   * Resolves once the lines logged so far are written out (call before a planned exit), or after at
+   * most `timeoutMs` (default 1 s), or at once when stdout has stalled. Never rejects.
+   */
+  async flush(timeoutMs?: number): Promise<void> {
+    if (this.#destination instanceof LogDestination) await this.#destination.flush(timeoutMs);
+  }
+
+  /** Lines dropped rather than wait for a stalled stdout (0 with a destination of the caller's). */
+  get droppedLines(): number {
+    return this.#destination instanceof LogDestination ? this.#destination.droppedLines : 0;
   }
 
   /** Adds a secret learnt after start-up (a generated admin token) to those never printed. */

@@ -106,6 +106,7 @@ export type CacheErrorCode =
   | 'CACHE.CORRUPT'
   | 'CACHE.TOO_LARGE'
   | 'CACHE.UNSAFE_FILE'
+  | 'CACHE.UNSAFE_DIRECTORY'
   | 'CACHE.IO_FAILED'
   | 'CACHE.TIMEOUT';
 

@@ -1,9 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { chmodSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ADMIN_TOKEN_FILE, loadOrCreateAdminToken } from '../../../src/adapters/fs/admin-token-file.js';
 import { PrivateFileError } from '../../../src/adapters/fs/private-files.js';
+import { StateDirectory, UntrustedDirectoryError } from '../../../src/adapters/fs/state-directory.js';
 import { entriesOf, permissionsOf, withUmask } from '../../support/file-system.js';
+import { RecordingLogger } from '../../support/recording-logger.js';
 import { makeTempDir, removeTempDir } from '../../support/temp-dir.js';
 
 /** 32 random bytes, base64url without padding. */
@@ -12,10 +14,12 @@ const AN_EXISTING_TOKEN = 'Wq3vJ0cZ8mO1rT5yU7iP9aS2dF4gH6jK8lZ0xC1vB3n';
 
 let root: string;
 let cacheDir: string;
+let logger: RecordingLogger;
 
 beforeEach(() => {
   root = makeTempDir('admin-token-');
   cacheDir = join(root, 'cache');
+  logger = new RecordingLogger();
 });
 
 afterEach(() => {
@@ -23,6 +27,7 @@ afterEach(() => {
 });
 
 const tokenFile = () => join(cacheDir, ADMIN_TOKEN_FILE);
+const inDirectory = (dir = cacheDir) => new StateDirectory(dir, logger);
 
 function writeTokenFile(content: string, mode = 0o600): void {
   mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
@@ -32,7 +37,7 @@ function writeTokenFile(content: string, mode = 0o600): void {
 
 describe('loadOrCreateAdminToken', () => {
   it('generates a 32-byte token into <cache dir>/admin-token, mode 0600 in a 0700 directory, even with umask 0', async () => {
-    const { token, path } = await withUmask(() => loadOrCreateAdminToken(cacheDir));
+    const { token, path } = await withUmask(() => loadOrCreateAdminToken(inDirectory()));
 
     expect(path).toBe(join(cacheDir, 'admin-token'));
     expect(token).toMatch(GENERATED_TOKEN);
@@ -45,17 +50,17 @@ describe('loadOrCreateAdminToken', () => {
 
   it('generates a different token for each installation', async () => {
     const tokens = new Set<string>();
-    for (let index = 0; index < 5; index += 1) tokens.add((await loadOrCreateAdminToken(join(root, `install-${index}`))).token);
+    for (let index = 0; index < 5; index += 1) tokens.add((await loadOrCreateAdminToken(inDirectory(join(root, `install-${index}`)))).token);
 
     expect(tokens.size).toBe(5);
   });
 
   it('reuses the stored token on the next start and never rewrites the file', async () => {
-    const first = await loadOrCreateAdminToken(cacheDir);
+    const first = await loadOrCreateAdminToken(inDirectory());
     const stored = readFileSync(first.path, 'utf8');
 
-    const second = await loadOrCreateAdminToken(cacheDir);
-    const third = await loadOrCreateAdminToken(cacheDir);
+    const second = await loadOrCreateAdminToken(inDirectory());
+    const third = await loadOrCreateAdminToken(inDirectory());
 
     expect(second.token).toBe(first.token);
     expect(third.token).toBe(first.token);
@@ -63,7 +68,7 @@ describe('loadOrCreateAdminToken', () => {
   });
 
   it('gives processes starting together the same token', async () => {
-    const results = await Promise.all(Array.from({ length: 6 }, () => loadOrCreateAdminToken(cacheDir)));
+    const results = await Promise.all(Array.from({ length: 6 }, () => loadOrCreateAdminToken(inDirectory())));
 
     expect(new Set(results.map((result) => result.token)).size).toBe(1);
     expect(readFileSync(tokenFile(), 'utf8')).toBe(`${results[0]?.token}\n`);
@@ -73,7 +78,7 @@ describe('loadOrCreateAdminToken', () => {
   it('reuses a well-formed stored token written without the trailing newline', async () => {
     writeTokenFile(AN_EXISTING_TOKEN);
 
-    const { token } = await loadOrCreateAdminToken(cacheDir);
+    const { token } = await loadOrCreateAdminToken(inDirectory());
 
     expect(token).toBe(AN_EXISTING_TOKEN);
   });
@@ -81,7 +86,7 @@ describe('loadOrCreateAdminToken', () => {
   it('reuses a well-formed stored token whose file was loosened, restoring mode 0600', async () => {
     writeTokenFile(`${AN_EXISTING_TOKEN}\n`, 0o644);
 
-    const { token } = await loadOrCreateAdminToken(cacheDir);
+    const { token } = await loadOrCreateAdminToken(inDirectory());
 
     expect(token).toBe(AN_EXISTING_TOKEN);
     expect(permissionsOf(tokenFile())).toBe(0o600);
@@ -94,7 +99,7 @@ describe('loadOrCreateAdminToken', () => {
   ])('replaces %s with a generated token, atomically and mode 0600', async (_case, content) => {
     writeTokenFile(content, 0o644);
 
-    const { token } = await loadOrCreateAdminToken(cacheDir);
+    const { token } = await loadOrCreateAdminToken(inDirectory());
 
     expect(token).toMatch(GENERATED_TOKEN);
     expect(readFileSync(tokenFile(), 'utf8')).toBe(`${token}\n`);
@@ -108,7 +113,7 @@ describe('loadOrCreateAdminToken', () => {
     writeFileSync(target, `${AN_EXISTING_TOKEN}\n`);
     symlinkSync(target, tokenFile());
 
-    await expect(loadOrCreateAdminToken(cacheDir)).rejects.toThrow(PrivateFileError);
+    await expect(loadOrCreateAdminToken(inDirectory())).rejects.toThrow(PrivateFileError);
 
     expect(readFileSync(target, 'utf8')).toBe(`${AN_EXISTING_TOKEN}\n`);
   });
@@ -118,14 +123,39 @@ describe('loadOrCreateAdminToken', () => {
     const target = join(root, 'would-be-created');
     symlinkSync(target, tokenFile());
 
-    await expect(loadOrCreateAdminToken(cacheDir)).rejects.toThrow(PrivateFileError);
+    await expect(loadOrCreateAdminToken(inDirectory())).rejects.toThrow(PrivateFileError);
 
     expect(existsSync(target)).toBe(false);
+  });
+
+  it.each<[string, () => void]>([
+    ['owned by another user', () => chownSync(cacheDir, 65534, 65534)],
+    ['writable by others', () => chmodSync(cacheDir, 0o1777)],
+  ])('neither adopts nor replaces a token planted in a cache directory %s', async (_case, loosen) => {
+    writeTokenFile(`${AN_EXISTING_TOKEN}\n`, 0o644);
+    loosen();
+
+    await expect(loadOrCreateAdminToken(inDirectory())).rejects.toThrow(UntrustedDirectoryError);
+
+    expect(readFileSync(tokenFile(), 'utf8')).toBe(`${AN_EXISTING_TOKEN}\n`);
+    expect(permissionsOf(tokenFile())).toBe(0o644);
+  });
+
+  it('logs (WARN) restoring mode 0600 on a loosened token file, and replacing one with no usable token', async () => {
+    writeTokenFile(`${AN_EXISTING_TOKEN}\n`, 0o644);
+    await loadOrCreateAdminToken(inDirectory());
+    writeTokenFile('changeme\n', 0o600);
+    await loadOrCreateAdminToken(inDirectory());
+
+    expect(logger.entries).toEqual([
+      { level: 'warn', message: `Restored mode 0600 on ${tokenFile()} (was 0644)`, fields: { path: tokenFile() } },
+      { level: 'warn', message: `Replaced ${tokenFile()}, which held no usable token`, fields: { path: tokenFile() } },
+    ]);
   });
 
   it('refuses an oversized admin-token file instead of reading it', async () => {
     writeTokenFile('x'.repeat(4096));
 
-    await expect(loadOrCreateAdminToken(cacheDir)).rejects.toMatchObject({ code: 'TOO_LARGE' });
+    await expect(loadOrCreateAdminToken(inDirectory())).rejects.toMatchObject({ code: 'TOO_LARGE' });
   });
 });

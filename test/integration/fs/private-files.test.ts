@@ -56,14 +56,31 @@ describe('ensurePrivateDirectory', () => {
     expect(permissionsOf(parent)).toBe(0o700);
   });
 
-  it('tightens an existing directory of ours that others can enter to 0700', async () => {
-    const shared = join(dir, 'shared');
-    mkdirSync(shared);
-    chmodSync(shared, 0o755);
+  it('creates missing directories exactly 0700, even under a umask that would remove the owner’s write bit', async () => {
+    const parent = join(dir, 'home');
+    const cacheDir = join(parent, '.softclient4es');
 
-    await ensurePrivateDirectory(shared);
+    await withUmask(() => ensurePrivateDirectory(cacheDir), 0o277);
 
-    expect(permissionsOf(shared)).toBe(0o700);
+    expect(permissionsOf(cacheDir)).toBe(0o700);
+    expect(permissionsOf(parent)).toBe(0o700);
+  });
+
+  it.each([
+    ['1777', 0o1777],
+    ['0755', 0o755],
+    ['0750', 0o750],
+    ['0777', 0o777],
+  ])('never changes the mode of an existing directory (%s stays)', async (_mode, mode) => {
+    const existing = join(dir, 'existing');
+    mkdirSync(existing);
+    chmodSync(existing, mode);
+
+    await ensurePrivateDirectory(join(existing, 'cache'));
+    await ensurePrivateDirectory(existing);
+
+    expect(lstatSync(existing).mode & 0o7777).toBe(mode);
+    expect(permissionsOf(join(existing, 'cache'))).toBe(0o700);
   });
 
   it('accepts a symbolic link to a directory (an operator may relocate the cache)', async () => {

@@ -2,6 +2,8 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLOCK_FILE, LowdbHighWaterMarkStore } from '../../../src/adapters/lowdb/lowdb-high-water-mark-store.js';
+import { StateDirectory } from '../../../src/adapters/fs/state-directory.js';
+import { RecordingLogger } from '../../support/recording-logger.js';
 import { CacheError } from '../../../src/domain/model/errors.js';
 import { makeTempDir, removeTempDir } from '../../support/temp-dir.js';
 
@@ -16,13 +18,13 @@ const MARK = { highWaterAt: new Date('2026-06-01T00:00:00.000Z'), newestBackendI
 
 describe('LowdbHighWaterMarkStore', () => {
   it('has no mark before the first save', async () => {
-    await expect(new LowdbHighWaterMarkStore(dir()).load()).resolves.toBeNull();
+    await expect(new LowdbHighWaterMarkStore(new StateDirectory(dir(), new RecordingLogger())).load()).resolves.toBeNull();
   });
 
   it('saves clock.json with mode 0600 and loads it back', async () => {
-    await new LowdbHighWaterMarkStore(dir()).save(MARK);
+    await new LowdbHighWaterMarkStore(new StateDirectory(dir(), new RecordingLogger())).save(MARK);
 
-    await expect(new LowdbHighWaterMarkStore(dir()).load()).resolves.toEqual(MARK);
+    await expect(new LowdbHighWaterMarkStore(new StateDirectory(dir(), new RecordingLogger())).load()).resolves.toEqual(MARK);
     expect(statSync(join(dir(), CLOCK_FILE)).mode & 0o777).toBe(0o600);
     expect(JSON.parse(readFileSync(join(dir(), CLOCK_FILE), 'utf8'))).toEqual({
       high_water_at: '2026-06-01T00:00:00.000Z',
@@ -31,8 +33,8 @@ describe('LowdbHighWaterMarkStore', () => {
   });
 
   it('keeps a null newest backend iat', async () => {
-    await new LowdbHighWaterMarkStore(dir()).save({ ...MARK, newestBackendIssuedAt: null });
-    await expect(new LowdbHighWaterMarkStore(dir()).load()).resolves.toEqual({ ...MARK, newestBackendIssuedAt: null });
+    await new LowdbHighWaterMarkStore(new StateDirectory(dir(), new RecordingLogger())).save({ ...MARK, newestBackendIssuedAt: null });
+    await expect(new LowdbHighWaterMarkStore(new StateDirectory(dir(), new RecordingLogger())).load()).resolves.toEqual({ ...MARK, newestBackendIssuedAt: null });
   });
 
   it.each([
@@ -45,7 +47,7 @@ describe('LowdbHighWaterMarkStore', () => {
     mkdirSync(dir(), { mode: 0o700 });
     writeFileSync(join(dir(), CLOCK_FILE), content);
 
-    const error = await new LowdbHighWaterMarkStore(dir()).load().catch((caught: unknown) => caught);
+    const error = await new LowdbHighWaterMarkStore(new StateDirectory(dir(), new RecordingLogger())).load().catch((caught: unknown) => caught);
 
     expect(error).toBeInstanceOf(CacheError);
     expect((error as CacheError).code).toBe('CACHE.CORRUPT');

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { lstatSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, lstatSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { StateDirectory } from '../../../src/adapters/fs/state-directory.js';
 import { INSTANCE_ID_FILE, LowdbInstanceIdStore, setUntrustedInstanceFileAside } from '../../../src/adapters/lowdb/lowdb-instance-id-store.js';
 import { entriesOf, permissionsOf, withUmask } from '../../support/file-system.js';
 import { RecordingLogger } from '../../support/recording-logger.js';
@@ -24,7 +25,7 @@ afterEach(() => {
 });
 
 const instanceFile = () => join(cacheDir, INSTANCE_ID_FILE);
-const newStore = () => new LowdbInstanceIdStore(cacheDir, logger);
+const newStore = () => new LowdbInstanceIdStore(new StateDirectory(cacheDir, logger), logger);
 
 function plantInstanceFile(content: string): void {
   mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
@@ -141,7 +142,7 @@ describe('LowdbInstanceIdStore', () => {
       const valid = JSON.stringify({ instance_id: KNOWN_ID, created_at: null });
       plantInstanceFile(valid);
 
-      await expect(setUntrustedInstanceFileAside(instanceFile())).resolves.toBeNull();
+      await expect(setUntrustedInstanceFileAside(new StateDirectory(cacheDir, logger), INSTANCE_ID_FILE)).resolves.toBeNull();
 
       expect(readFileSync(instanceFile(), 'utf8')).toBe(valid);
       expect(entriesOf(cacheDir)).toEqual([INSTANCE_ID_FILE]);
@@ -149,9 +150,29 @@ describe('LowdbInstanceIdStore', () => {
 
     it('answers null when the file is already gone', async () => {
       mkdirSync(cacheDir, { mode: 0o700 });
-      await expect(setUntrustedInstanceFileAside(instanceFile())).resolves.toBeNull();
+      await expect(setUntrustedInstanceFileAside(new StateDirectory(cacheDir, logger), INSTANCE_ID_FILE)).resolves.toBeNull();
       expect(entriesOf(cacheDir)).toEqual([]);
     });
+  });
+
+  it.each<[string, () => void, string]>([
+    ['owned by another user', () => chownSync(cacheDir, 65534, 65534), 'owned by uid 65534'],
+    ['world-writable with the sticky bit', () => chmodSync(cacheDir, 0o1777), 'writable by group and others (mode 1777)'],
+  ])('in a cache directory %s: a temporary id, the planted file neither adopted nor moved', async (_case, loosen, reason) => {
+    const planted = JSON.stringify({ instance_id: KNOWN_ID, created_at: null });
+    plantInstanceFile(planted);
+    loosen();
+
+    const id = await newStore().load();
+
+    expect(id).toMatch(UUID_V4);
+    expect(id).not.toBe(KNOWN_ID);
+    expect(entriesOf(cacheDir)).toEqual([INSTANCE_ID_FILE]);
+    expect(readFileSync(instanceFile(), 'utf8')).toBe(planted);
+    expect(logger.at('warn')).toEqual([
+      expect.stringContaining(`Cache directory ${cacheDir} is not used: ${reason}`),
+      expect.stringContaining(`Instance id not persisted, using a temporary one: cache directory ${cacheDir} is not used: ${reason}`),
+    ]);
   });
 
   it('uses a temporary id with a WARN, without crashing, when the cache directory is a regular file', async () => {

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { StateDirectory } from '../../../src/adapters/fs/state-directory.js';
 import { LICENSE_CACHE_FILE, LowdbLicenseCache } from '../../../src/adapters/lowdb/lowdb-license-cache.js';
 import { CacheError } from '../../../src/domain/model/errors.js';
 import { ResolutionTrail } from '../../../src/domain/model/resolution-trail.js';
@@ -35,7 +36,7 @@ afterEach(() => {
 });
 
 const cacheFile = () => join(cacheDir, LICENSE_CACHE_FILE);
-const newCache = () => new LowdbLicenseCache(cacheDir, clock);
+const newCache = (logger = new RecordingLogger()) => new LowdbLicenseCache(new StateDirectory(cacheDir, logger), clock);
 
 function plantCacheFile(content: string | Buffer): void {
   mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
@@ -92,6 +93,27 @@ describe('LowdbLicenseCache', () => {
       await expect(newCache().load()).resolves.toBe(JWT);
     });
 
+    it('logs (WARN) replacing a corrupt file, naming what was wrong with it', async () => {
+      plantCacheFile('{"jwt": tru');
+      chmodSync(cacheFile(), 0o600);
+      const logger = new RecordingLogger();
+
+      await newCache(logger).save(JWT);
+
+      expect(logger.entries).toEqual([
+        { level: 'warn', message: `Replaced ${cacheFile()}, which was corrupt (not valid UTF-8 JSON)`, fields: { path: cacheFile() } },
+      ]);
+    });
+
+    it('updates its own file without logging', async () => {
+      const logger = new RecordingLogger();
+      await newCache(logger).save(JWT);
+
+      await newCache(logger).save(JWT);
+
+      expect(logger.entries).toEqual([]);
+    });
+
     it('replaces a planted symbolic link with a regular file and leaves the link’s target untouched', async () => {
       mkdirSync(cacheDir, { mode: 0o700 });
       const target = join(root, 'victim');
@@ -121,6 +143,26 @@ describe('LowdbLicenseCache', () => {
       const error = await cacheErrorFrom(newCache().save(JWT));
 
       expect(error.code).toBe('CACHE.IO_FAILED');
+      expect(entriesOf(cacheDir)).toEqual([LICENSE_CACHE_FILE]);
+    });
+  });
+
+  describe('in a cache directory that is not ours (another owner, or writable by others)', () => {
+    it.each<[string, () => void]>([
+      ['owned by another user', () => chownSync(cacheDir, 65534, 65534)],
+      ['world-writable with the sticky bit', () => chmodSync(cacheDir, 0o1777)],
+    ])('%s: load, save and setAside fail with CACHE.UNSAFE_DIRECTORY and touch nothing', async (_case, loosen) => {
+      const planted = JSON.stringify({ jwt: JWT, saved_at: SAVED_AT });
+      plantCacheFile(planted);
+      loosen();
+
+      for (const operation of [() => newCache().load(), () => newCache().save('eyJ.other.jwt'), () => newCache().setAside()]) {
+        const error = await cacheErrorFrom(operation());
+        expect(error.code).toBe('CACHE.UNSAFE_DIRECTORY');
+        expect(error.message).toContain(cacheDir);
+      }
+
+      expect(readFileSync(cacheFile(), 'utf8')).toBe(planted);
       expect(entriesOf(cacheDir)).toEqual([LICENSE_CACHE_FILE]);
     });
   });

@@ -1,0 +1,37 @@
+import type { RequestHandler, Response } from 'express';
+
+/**
+ * Refuses a request body over `maxBytes` with 413 `payload_too_large`: at once when
+ * `Content-Length` declares more (nothing is read), or as soon as a body without one (chunked)
+ * grows past it (the rest is not read). A body within the limit is read to its end and discarded —
+ * the routes behind this expect none — before the next handler runs.
+ */
+export function limitBody(maxBytes: number): RequestHandler {
+  return (req, res, next) => {
+    if (Number(req.headers['content-length'] ?? 0) > maxBytes) {
+      payloadTooLarge(res, maxBytes);
+      return;
+    }
+    if (req.readableEnded) {
+      next();
+      return;
+    }
+    let received = 0;
+    const onData = (chunk: Buffer) => {
+      received += chunk.length;
+      if (received <= maxBytes) return;
+      req.off('data', onData).off('end', onEnd);
+      req.pause(); // read no further; the refusal closes the connection (unread-body.ts)
+      payloadTooLarge(res, maxBytes);
+    };
+    const onEnd = () => {
+      req.off('data', onData);
+      next();
+    };
+    req.on('data', onData).once('end', onEnd);
+  };
+}
+
+function payloadTooLarge(res: Response, maxBytes: number): void {
+  res.status(413).json({ error: 'payload_too_large', message: `the request body must not exceed ${maxBytes} bytes` });
+}
