@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { Container, type ContainerModule } from 'inversify';
+import { Container, type ContainerModule, type ServiceIdentifier } from 'inversify';
 import { ExpressEnforcement } from '../adapters/express/enforcement.js';
 import type { MetricsExposition } from '../adapters/express/metrics-handler.js';
 import { PinoLogger } from '../adapters/pino/pino-logger.js';
@@ -20,7 +20,7 @@ import { ExpiryWatch } from './expiry-watch.js';
 import { GatedLogger } from './gated-logger.js';
 import type { HighWaterClock } from './high-water-clock.js';
 import { LicenseAgent } from './license-agent.js';
-import { coreModule, systemModule } from './modules/core.module.js';
+import { coreModule, HIGH_WATER_CLOCK, systemModule } from './modules/core.module.js';
 import { httpBackendModule } from './modules/http-backend.module.js';
 import { joseVerifierModule } from './modules/jose-verifier.module.js';
 import { licenseModule } from './modules/license.module.js';
@@ -30,13 +30,13 @@ import { RefreshScheduler } from './refresh-scheduler.js';
 
 /** The replaceable parts of the agent, one container module each: the plugin points. */
 export interface AgentModules {
-  /** Binds `TYPES.Clock` and `TYPES.Timers`. */
+  /** Binds `TYPES.WallClock` and `TYPES.Timers` (licenses are judged by a high-water clock over the wall clock). */
   readonly system: ContainerModule;
   /** Binds `TYPES.LicenseVerifier`. */
   readonly verifier: ContainerModule;
   /** Binds `TYPES.TokenBackend`. */
   readonly backend: ContainerModule;
-  /** Binds `TYPES.LicenseCache`, `TYPES.InstanceIdStore`, `TYPES.InstanceId`, `TYPES.AdminToken`. */
+  /** Binds `TYPES.LicenseCache`, `TYPES.HighWaterMarkStore`, `TYPES.InstanceIdStore`, `TYPES.InstanceId`, `TYPES.AdminToken`. */
   readonly storage: ContainerModule;
   /** Binds `TYPES.Metrics` (a `MetricsExposition`) and `TYPES.LicenseTelemetry`. */
   readonly metrics: ContainerModule;
@@ -53,7 +53,7 @@ export interface LicenseAgentOptions {
   readonly upgradeUrl?: string;
 }
 
-export const DEFAULT_UPGRADE_URL = 'https://softclient4es.com/pricing';
+export const DEFAULT_UPGRADE_URL = 'https://portal.softclient4es.com/pricing';
 
 export function defaultModules(): AgentModules {
   return {
@@ -86,10 +86,11 @@ export async function createLicenseAgent(config: AgentConfig, options: LicenseAg
   const logger = new GatedLogger(given, gate);
   const modules = { ...defaultModules(), ...options.modules };
   const container = new Container();
-  container.load(coreModule(config, logger, gate), ...Object.values(modules));
-  const get = <T>(id: symbol) => container.getAsync<T>(id);
+  // loadAsync: a module's callback may return what `bind(...)` returns, which inversify treats as async.
+  await container.loadAsync(coreModule(config, logger, gate), ...Object.values(modules));
+  const get = <T>(id: ServiceIdentifier<T>) => container.getAsync<T>(id);
 
-  const clock = await get<HighWaterClock>(TYPES.Clock);
+  const clock = await get(HIGH_WATER_CLOCK);
   const timers = await get<Timers>(TYPES.Timers);
   const state = await get<LicenseState>(TYPES.LicenseState);
   const refreshLicense = await get<RefreshLicense>(TYPES.RefreshLicense);

@@ -2,7 +2,7 @@ import type { Request, RequestHandler, Router } from 'express';
 import { adminRouter } from '../adapters/express/admin-router.js';
 import type { ExpressEnforcement, MeasuredQuota } from '../adapters/express/enforcement.js';
 import { healthRouter } from '../adapters/express/health-router.js';
-import { licenseStatusBody } from '../adapters/express/license-status.body.js';
+import { licenseStatusBody, type LicenseStatusBody } from '../adapters/express/license-status.body.js';
 import { metricsHandler, type MetricsExposition } from '../adapters/express/metrics-handler.js';
 import type { Feature } from '../domain/model/feature.js';
 import type { LicenseSnapshot, LicenseState } from '../domain/model/license-state.js';
@@ -96,7 +96,7 @@ export class LicenseAgent {
   }
 
   /** The body of `GET /admin/license`. */
-  status(): ReturnType<typeof licenseStatusBody> {
+  status(): LicenseStatusBody {
     const { clock, instanceId, refreshLicense, scheduler } = this.parts;
     const refresh = refreshLicense.status();
     return licenseStatusBody(this.current(), {

@@ -1,3 +1,28 @@
+import type { ServiceIdentifier } from 'inversify';
+import type { ExpireLicense } from '../domain/expiry/expire-license.js';
+import type { GraceWarnings } from '../domain/expiry/grace-warnings.js';
+import type { LicenseState } from '../domain/model/license-state.js';
+import type { TextGate } from '../domain/model/safe-text.js';
+import type { ForceRefresh } from '../domain/refresh/force-refresh.js';
+import type { RefreshLicense } from '../domain/refresh/refresh-license.js';
+import type { ResolveLicense } from '../domain/resolution/resolve-license.js';
+import type { Clock } from './clock.port.js';
+import type { HighWaterMarkStore } from './high-water-mark-store.port.js';
+import type { InstanceIdStore } from './instance-id-store.port.js';
+import type { LicenseCache } from './license-cache.port.js';
+import type { LicenseTelemetry } from './license-telemetry.port.js';
+import type { LicenseVerifier } from './license-verifier.port.js';
+import type { Logger } from './logger.port.js';
+import type { Timers } from './timers.port.js';
+import type { TokenBackend } from './token-backend.port.js';
+import type { TrustedTime } from './trusted-time.port.js';
+
+/**
+ * A service identifier that carries the type bound to it: `bind(TYPES.TokenBackend)` only accepts a
+ * `TokenBackend`, and `get(TYPES.TokenBackend)` returns one. At run time it is a plain symbol.
+ */
+const id = <T>(name: string): ServiceIdentifier<T> => Symbol.for(`softclient4es.${name}`);
+
 /**
  * Inversify service identifiers, all in one place. A host replaces an adapter by binding its own
  * implementation to the port's identifier in a container module of its own.
@@ -5,28 +30,30 @@
 export const TYPES = {
   // ports
   /** The clock licenses are judged by (the high-water clock over `WallClock`). */
-  Clock: Symbol.for('softclient4es.Clock'),
+  Clock: id<Clock>('Clock'),
   /** The system's wall clock, as the `system` module binds it. */
-  WallClock: Symbol.for('softclient4es.WallClock'),
-  TrustedTime: Symbol.for('softclient4es.TrustedTime'),
-  HighWaterMarkStore: Symbol.for('softclient4es.HighWaterMarkStore'),
-  Logger: Symbol.for('softclient4es.Logger'),
-  TokenBackend: Symbol.for('softclient4es.TokenBackend'),
-  LicenseCache: Symbol.for('softclient4es.LicenseCache'),
-  LicenseVerifier: Symbol.for('softclient4es.LicenseVerifier'),
-  InstanceIdStore: Symbol.for('softclient4es.InstanceIdStore'),
-  Timers: Symbol.for('softclient4es.Timers'),
-  LicenseTelemetry: Symbol.for('softclient4es.LicenseTelemetry'),
+  WallClock: id<Clock>('WallClock'),
+  TrustedTime: id<TrustedTime>('TrustedTime'),
+  HighWaterMarkStore: id<HighWaterMarkStore>('HighWaterMarkStore'),
+  Logger: id<Logger>('Logger'),
+  TokenBackend: id<TokenBackend>('TokenBackend'),
+  LicenseCache: id<LicenseCache>('LicenseCache'),
+  LicenseVerifier: id<LicenseVerifier>('LicenseVerifier'),
+  InstanceIdStore: id<InstanceIdStore>('InstanceIdStore'),
+  Timers: id<Timers>('Timers'),
+  LicenseTelemetry: id<LicenseTelemetry>('LicenseTelemetry'),
   // values and services the composition root derives from them
+  /** The `AgentConfig`; a plain symbol, typed where it is bound (`src/app`): a port does not know the app. */
   Config: Symbol.for('softclient4es.Config'),
-  TextGate: Symbol.for('softclient4es.TextGate'),
-  InstanceId: Symbol.for('softclient4es.InstanceId'),
-  AdminToken: Symbol.for('softclient4es.AdminToken'),
-  LicenseState: Symbol.for('softclient4es.LicenseState'),
-  GraceWarnings: Symbol.for('softclient4es.GraceWarnings'),
-  ResolveLicense: Symbol.for('softclient4es.ResolveLicense'),
-  RefreshLicense: Symbol.for('softclient4es.RefreshLicense'),
-  ForceRefresh: Symbol.for('softclient4es.ForceRefresh'),
-  ExpireLicense: Symbol.for('softclient4es.ExpireLicense'),
+  TextGate: id<TextGate>('TextGate'),
+  InstanceId: id<string>('InstanceId'),
+  AdminToken: id<string | null>('AdminToken'),
+  LicenseState: id<LicenseState>('LicenseState'),
+  GraceWarnings: id<GraceWarnings>('GraceWarnings'),
+  ResolveLicense: id<ResolveLicense>('ResolveLicense'),
+  RefreshLicense: id<RefreshLicense>('RefreshLicense'),
+  ForceRefresh: id<ForceRefresh>('ForceRefresh'),
+  ExpireLicense: id<ExpireLicense>('ExpireLicense'),
+  /** A `MetricsExposition` (`src/adapters/express/metrics-handler.ts`); a plain symbol, typed where it is bound. */
   Metrics: Symbol.for('softclient4es.Metrics'),
 } as const;

@@ -7,10 +7,10 @@ import {
   type Denial,
 } from '../../domain/enforcement/enforcement.js';
 import type { GraceWarnings } from '../../domain/expiry/grace-warnings.js';
-import type { Feature } from '../../domain/model/feature.js';
+import { FEATURES, type Feature } from '../../domain/model/feature.js';
 import type { License } from '../../domain/model/license.js';
 import type { LicenseSnapshot } from '../../domain/model/license-state.js';
-import type { QuotaName } from '../../domain/model/quota.js';
+import { QUOTA_NAMES, type QuotaName } from '../../domain/model/quota.js';
 import { tierName } from '../../domain/model/tier.js';
 import type { Clock } from '../../ports/clock.port.js';
 import type { LicenseTelemetry } from '../../ports/license-telemetry.port.js';
@@ -38,6 +38,10 @@ const SHORTEST_CUT_QUERY = 2 * QUERY_PARAMETER_LIMIT;
 /** Quotas checked per request with a measured amount; concurrency has its own gate. */
 export type MeasuredQuota = Exclude<QuotaName, 'max_concurrent_queries'>;
 
+export const MEASURED_QUOTAS: readonly MeasuredQuota[] = QUOTA_NAMES.filter(
+  (name): name is MeasuredQuota => name !== 'max_concurrent_queries',
+);
+
 /**
  * Express middleware enforcing the license in force. Everything here reads the in-memory
  * snapshot: no I/O and no cryptography per request.
@@ -59,8 +63,15 @@ export class ExpressEnforcement {
     };
   }
 
-  /** Answers 402 `feature_not_available` unless the license grants `feature`. */
+  /**
+   * Answers 402 `feature_not_available` unless the license grants `feature`. Throws `TypeError`
+   * at once, when the route is built, for a name that is not a feature (a typo would otherwise be a
+   * 402 on every request).
+   */
   requireFeature(feature: Feature): RequestHandler {
+    if (!(FEATURES as readonly unknown[]).includes(feature)) {
+      throw new TypeError(`requireFeature: unknown feature ${JSON.stringify(feature)}; expected one of ${FEATURES.join(', ')}`);
+    }
     return (req, res, next) => {
       const denial = checkFeature(this.#license(req, res), feature);
       if (denial === null) next();
@@ -71,9 +82,14 @@ export class ExpressEnforcement {
   /**
    * Answers 402 `quota_exceeded` when `measure(req)` units exceed the license's `quota`. Fails
    * closed: 400 when the amount is not a non-negative number, or when the query string holds more
-   * parameters than the parser keeps — a dropped parameter must not measure as 0.
+   * parameters than the parser keeps — a dropped parameter must not measure as 0. Throws
+   * `TypeError` when the route is built for a name that is not a measured quota, or no `measure`.
    */
   requireQuota(quota: MeasuredQuota, measure: (req: Request) => number): RequestHandler {
+    if (!(MEASURED_QUOTAS as readonly unknown[]).includes(quota)) {
+      throw new TypeError(`requireQuota: unknown quota ${JSON.stringify(quota)}; expected one of ${MEASURED_QUOTAS.join(', ')}`);
+    }
+    if (typeof measure !== 'function') throw new TypeError(`requireQuota(${quota}): measure must be a function of the request`);
     return (req, res, next) => {
       if (req.url.length > SHORTEST_CUT_QUERY && queryParameterCount(req.url) > QUERY_PARAMETER_LIMIT) {
         res.status(400).json({

@@ -1,7 +1,11 @@
 import { assessExpiry, daysUntil } from '../../domain/model/grace.js';
 import type { LicenseSnapshot } from '../../domain/model/license-state.js';
 import type { SafeText } from '../../domain/model/safe-text.js';
-import { tierName } from '../../domain/model/tier.js';
+import { tierName, type TierName } from '../../domain/model/tier.js';
+import type { Feature } from '../../domain/model/feature.js';
+import type { LicenseSource, Platform } from '../../domain/model/license.js';
+import type { Quotas } from '../../domain/model/quota.js';
+import type { ResolutionAttempt } from '../../domain/model/resolution-trail.js';
 
 export interface RefreshInfo {
   readonly enabled: boolean;
@@ -18,8 +22,41 @@ export interface StatusContext {
   readonly refresh: RefreshInfo;
 }
 
+/** The body of `GET /admin/license` (DESIGN §6, `LicenseStatus` in openapi.yaml). Dates are ISO-8601. */
+export interface LicenseStatusBody {
+  readonly tier: TierName;
+  readonly trial: boolean;
+  readonly degraded: boolean;
+  readonly source: LicenseSource;
+  readonly license_id: string | null;
+  readonly org_name: string | null;
+  readonly platform: Platform | null;
+  readonly features: readonly Feature[];
+  readonly quotas: Quotas;
+  readonly expires_at: string | null;
+  readonly days_remaining: number | null;
+  /** The effective grace period of the license in force, in days; null for Community. */
+  readonly grace_period_days: number | null;
+  readonly grace: {
+    readonly status: 'none' | 'early' | 'mid';
+    readonly days_expired: number | null;
+    readonly days_remaining: number | null;
+  };
+  readonly instance_id: string;
+  readonly clock: { readonly suspect: boolean; readonly high_water_at: string };
+  readonly refresh: {
+    readonly enabled: boolean;
+    readonly last_attempt_at: string | null;
+    readonly last_outcome: RefreshInfo['lastOutcome'];
+    readonly last_error: string | null;
+    readonly next_at: string | null;
+  };
+  readonly resolution: readonly ResolutionAttempt[];
+  readonly token: { readonly kid: string; readonly jti: string | null; readonly iat: number; readonly exp: number; readonly fingerprint: string } | null;
+}
+
 /** `GET /admin/license`: the license in force, in the snake_case shape of the admin API contract. */
-export function licenseStatusBody(snapshot: LicenseSnapshot, { now, clock, instanceId, refresh }: StatusContext) {
+export function licenseStatusBody(snapshot: LicenseSnapshot, { now, clock, instanceId, refresh }: StatusContext): LicenseStatusBody {
   const { license } = snapshot;
   const expiry = license.expiresAt === null ? null : assessExpiry(license.expiresAt, now, license.gracePeriodMs);
   const inGrace = expiry?.status === 'early_grace' || expiry?.status === 'mid_grace';

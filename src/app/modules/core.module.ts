@@ -1,4 +1,4 @@
-import { ContainerModule } from 'inversify';
+import { ContainerModule, type ServiceIdentifier } from 'inversify';
 import { NodeTimers } from '../../adapters/system/node-timers.js';
 import { SystemClock } from '../../adapters/system/system-clock.js';
 import type { TextGate } from '../../domain/model/safe-text.js';
@@ -9,6 +9,9 @@ import { TYPES } from '../../ports/types.js';
 import type { AgentConfig } from '../config.js';
 import { HighWaterClock } from '../high-water-clock.js';
 
+/** The one high-water clock, bound as both `TYPES.Clock` and `TYPES.TrustedTime`. */
+export const HIGH_WATER_CLOCK: ServiceIdentifier<HighWaterClock> = Symbol.for('softclient4es.HighWaterClock');
+
 /**
  * Configuration, the text gate, the logger, and the clock licenses are judged by: the high-water
  * clock over whatever wall clock the `system` module binds. Not replaceable: this is policy.
@@ -18,7 +21,7 @@ export function coreModule(config: AgentConfig, logger: Logger, gate: TextGate):
     bind<AgentConfig>(TYPES.Config).toConstantValue(config);
     bind<Logger>(TYPES.Logger).toConstantValue(logger);
     bind<TextGate>(TYPES.TextGate).toConstantValue(gate);
-    bind(TYPES.Clock)
+    bind(HIGH_WATER_CLOCK)
       .toResolvedValue(
         async (wallClock: Clock, store: HighWaterMarkStore) => {
           const clock = new HighWaterClock(wallClock, store, logger);
@@ -28,7 +31,8 @@ export function coreModule(config: AgentConfig, logger: Logger, gate: TextGate):
         [TYPES.WallClock, TYPES.HighWaterMarkStore],
       )
       .inSingletonScope();
-    bind(TYPES.TrustedTime).toService(TYPES.Clock);
+    bind(TYPES.Clock).toService(HIGH_WATER_CLOCK);
+    bind(TYPES.TrustedTime).toService(HIGH_WATER_CLOCK);
   });
 }
 

@@ -130,6 +130,14 @@ export interface Failure {
 }
 
 /**
+ * Log fields for a failure: its code, and for an error the agent does not know (a plugin's bug, a
+ * library's surprise) the error itself, so that its own code, message and stack reach the log.
+ */
+export function failureFields(error: unknown, failure: Failure): Readonly<Record<string, unknown>> {
+  return error instanceof LicenseAgentError ? { code: failure.code } : { code: failure.code, err: error };
+}
+
+/**
  * Code and message of any failure, for logs, the status API and metrics, through the text gate
  * (messages quote backend answers and token headers); unknown errors get a generic code.
  */

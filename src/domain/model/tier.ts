@@ -3,7 +3,10 @@ export const TIERS = ['community', 'pro', 'enterprise'] as const;
 
 export type Tier = (typeof TIERS)[number];
 
-const DISPLAY_NAMES: Readonly<Record<Tier, string>> = {
+/** A tier as operators read it in logs and the admin API. */
+export type TierName = 'Community' | 'Pro' | 'Enterprise';
+
+const DISPLAY_NAMES: Readonly<Record<Tier, TierName>> = {
   community: 'Community',
   pro: 'Pro',
   enterprise: 'Enterprise',
@@ -17,7 +20,7 @@ export function parseTier(value: unknown): Tier | undefined {
 }
 
 /** The name operators read in logs and the admin API: `Community`, `Pro`, `Enterprise`. */
-export function tierName(tier: Tier): string {
+export function tierName(tier: Tier): TierName {
   return DISPLAY_NAMES[tier];
 }
 

@@ -4,7 +4,7 @@ import type { Logger } from '../../ports/logger.port.js';
 import type { TokenBackend } from '../../ports/token-backend.port.js';
 import type { TrustedTime } from '../../ports/trusted-time.port.js';
 import { parseApiKey } from '../model/api-key.js';
-import { BackendError, describeFailure, LicenseTokenError, type Failure } from '../model/errors.js';
+import { BackendError, describeFailure, failureFields, LicenseAgentError, LicenseTokenError, type Failure } from '../model/errors.js';
 import { licenseFromToken, type License, type VerifiedLicenseToken } from '../model/license.js';
 import type { ResolutionTrail } from '../model/resolution-trail.js';
 import { trusted, type TextGate } from '../model/safe-text.js';
@@ -102,7 +102,8 @@ export class BackendLicenseStep {
     }
   }
 
-  #logFailure(error: unknown, { code, message }: Failure): void {
+  #logFailure(error: unknown, failure: Failure): void {
+    const { code, message } = failure;
     if (error instanceof LicenseTokenError && error.code === 'LICENSE.SUPERSEDED') {
       this.logger.warn(`License backend answered with an older license than the one already accepted: ${message}`, { code });
     } else if (error instanceof LicenseTokenError) {
@@ -111,8 +112,10 @@ export class BackendLicenseStep {
       this.logger.warn(`License backend request failed: ${message}`, { code, status: error.status });
     } else if (error instanceof BackendError) {
       this.logger.error(`License backend rejected the API key (HTTP ${error.status ?? 401}): ${message}`, { code, status: error.status });
+    } else if (error instanceof LicenseAgentError) {
+      this.logger.error(message, { code }); // a malformed API key
     } else {
-      this.logger.error(message, { code });
+      this.logger.error(`License backend step failed: ${message}`, failureFields(error, failure));
     }
   }
 }

@@ -1,6 +1,6 @@
 import type { LicenseVerifier } from '../../ports/license-verifier.port.js';
 import type { Logger } from '../../ports/logger.port.js';
-import { describeFailure } from '../model/errors.js';
+import { describeFailure, failureFields } from '../model/errors.js';
 import { licenseFromToken, type License } from '../model/license.js';
 import type { ResolutionTrail } from '../model/resolution-trail.js';
 import { trusted, type TextGate } from '../model/safe-text.js';
@@ -28,7 +28,7 @@ export class StaticLicenseStep {
       return license;
     } catch (error) {
       const failure = describeFailure(error, this.gate);
-      this.logger.error(`Static license rejected: ${failure.message}`, { code: failure.code });
+      this.logger.error(`Static license rejected: ${failure.message}`, failureFields(error, failure));
       trail.failed('static', failure);
       return null;
     }

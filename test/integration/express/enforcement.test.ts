@@ -224,3 +224,25 @@ describe('ExpressEnforcement', () => {
     expect(s.logger.at('warn')).toEqual([expect.stringContaining('early grace'), expect.stringContaining('mid grace')]);
   });
 });
+
+describe('gates refuse unknown names when the route is built, not per request', () => {
+  const { enforcement } = setUp();
+
+  it.each(['max_rows', 'MAX_JOINS', 'max_concurrent_queries', ''])('requireQuota(%j) throws a TypeError naming the valid quotas', (name) => {
+    expect(() => enforcement.requireQuota(name as never, () => 1)).toThrow(
+      new TypeError(`requireQuota: unknown quota ${JSON.stringify(name)}; expected one of max_materialized_views, max_result_rows, max_clusters, max_joins`),
+    );
+  });
+
+  it('requireQuota without a measure throws a TypeError', () => {
+    expect(() => enforcement.requireQuota('max_joins', undefined as never)).toThrow(TypeError);
+  });
+
+  it.each(['federations', 'REPL', 'sql'])('requireFeature(%j) throws a TypeError naming the valid features', (name) => {
+    expect(() => enforcement.requireFeature(name as never)).toThrow(
+      new TypeError(
+        `requireFeature: unknown feature ${JSON.stringify(name)}; expected one of materialized_views, jdbc_driver, adbc_driver, flight_sql, federation, repl`,
+      ),
+    );
+  });
+});
