@@ -1,5 +1,6 @@
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
+import { BoundedFileError, readBoundedRegularFileSync } from '../adapters/fs/bounded-file.js';
 import { TextGate, type SafeText } from '../domain/model/safe-text.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -23,11 +24,11 @@ export interface AgentConfig {
   /** Null: generate one and keep it in `<cacheDir>/admin-token`. */
   readonly adminToken: string | null;
   readonly adminRefreshMinIntervalMs: number;
-  readonly host: string;
-  readonly port: number;
+  /** `upgrade_url` in 402 bodies (`SOFTCLIENT4ES_UPGRADE_URL`). */
+  readonly upgradeUrl: string;
+  /** The level of the agent's default logger; `info` when `LOG_LEVEL` is unset or not a pino level. */
   readonly logLevel: LogLevel;
   /** The example host's cap on open connections (`MAX_CONNECTIONS`). */
-  readonly maxConnections: number;
 }
 
 /**
@@ -59,13 +60,14 @@ function describeProblem({ variable, expected, received }: ConfigProblem): strin
 }
 
 export const DEFAULT_LICENSE_URL = 'https://license.softclient4es.com';
+export const DEFAULT_UPGRADE_URL = 'https://portal.softclient4es.com/pricing';
 
 /** Variables whose values are secrets: never echoed, and removed from any text that quotes them. */
 export const SECRET_VARIABLES = ['SOFTCLIENT4ES_API_KEY', 'SOFTCLIENT4ES_LICENSE_KEY', 'SOFTCLIENT4ES_ADMIN_TOKEN'] as const;
 
 const DURATION_UNITS_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 const DURATION_PATTERN = /^(\d{1,15}(?:\.\d{1,6})?)(ms|s|m|h|d)$/;
-const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+export const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const SECOND = 1_000;
 const MINUTE = 60 * SECOND;
 const HOUR = 60 * MINUTE;
@@ -86,61 +88,130 @@ export const DURATION_RANGES = {
   SOFTCLIENT4ES_ADMIN_REFRESH_MIN_INTERVAL: { min: 0, max: HOUR, words: 'from 0s to 1h' },
 } as const satisfies Record<string, DurationRange>;
 
-type Env = Readonly<Record<string, string | undefined>>;
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** The longest secret a `*_FILE` variable may point at (a static JWT is at most 16 KiB). */
+const MAX_SECRET_FILE_BYTES = 64 * 1024;
 
 /**
- * Parses and validates the environment (DESIGN §5). Throws `ConfigError` listing every bad
- * variable; never anything else, and never yields a number that is not finite and in range.
+ * Reads variables from one environment and collects every problem, so that all of them are
+ * reported at once (`throwIfInvalid`). Each read returns a usable value: on a problem, the
+ * fallback stands in, so that the other variables are still checked. Shared by the agent's
+ * `loadConfig` and the example host's `loadHostConfig`.
  */
-export function loadConfig(env: Env, home: string = homedir()): AgentConfig {
-  const problems: ConfigProblem[] = [];
-  const gate = new TextGate(SECRET_VARIABLES.map((name) => env[name]));
-  const read = (name: string): string | undefined => {
-    const value = env[name]?.trim();
+export class EnvParser {
+  readonly problems: ConfigProblem[] = [];
+  readonly #secrets: string[];
+  #gate: TextGate | null = null;
+
+  constructor(
+    private readonly env: Env,
+    readonly home: string = homedir(),
+  ) {
+    this.#secrets = SECRET_VARIABLES.map((name) => env[name] ?? '');
+  }
+
+  /** The trimmed value; undefined when unset or blank. */
+  read(name: string): string | undefined {
+    const value = this.env[name]?.trim();
     return value === undefined || value === '' ? undefined : value;
-  };
-  /** Runs one parser; a bad value is recorded and `fallback` stands in so the others are still checked. */
-  const parse = <T>(name: string, parser: (value: string) => T, value: string, fallback: T): T => {
+  }
+
+  /** Runs `parser` on the value (or `fallback` text when unset); a refusal is recorded and `otherwise` returned. */
+  parse<T>(name: string, parser: (value: string) => T, fallback: string, otherwise: T): T {
+    const value = this.read(name) ?? fallback;
     try {
       return parser(value);
     } catch (error) {
       if (!(error instanceof InvalidValue)) throw error;
-      const echo = error.echo && !(SECRET_VARIABLES as readonly string[]).includes(name);
-      problems.push({ variable: name, expected: error.expected, received: echo ? gate.pass(value, 80) : null });
-      return fallback;
+      this.#refuse(name, error, value);
+      return otherwise;
     }
-  };
-  const duration = (name: keyof typeof DURATION_RANGES, fallback: string): number =>
-    parse(name, (value) => parseDuration(value, DURATION_RANGES[name]), read(name) ?? fallback, 0);
-  const url = (name: string, fallback: string, form: UrlForm): URL =>
-    parse(name, (value) => parseUrl(value, form), read(name) ?? fallback, new URL(fallback));
+  }
 
-  const config: AgentConfig = {
-    staticLicenseJwt: read('SOFTCLIENT4ES_LICENSE_KEY') ?? null,
-    apiKey: read('SOFTCLIENT4ES_API_KEY') ?? null,
-    backendUrl: url('SOFTCLIENT4ES_LICENSE_URL', DEFAULT_LICENSE_URL, BACKEND_URL),
-    issuer: parse('SOFTCLIENT4ES_LICENSE_ISSUER', parseIssuer, read('SOFTCLIENT4ES_LICENSE_ISSUER') ?? DEFAULT_LICENSE_URL, ''),
-    publicKeysFile: optionalPath(read('SOFTCLIENT4ES_LICENSE_PUBLIC_KEYS'), home),
-    publicKeyJwk: read('SOFTCLIENT4ES_LICENSE_PUBLIC_KEY') ?? null,
-    cacheDir: optionalPath(read('SOFTCLIENT4ES_LICENSE_CACHE_DIR'), home) ?? join(home, '.softclient4es'),
-    refreshEnabled: parse('SOFTCLIENT4ES_LICENSE_REFRESH_ENABLED', parseBoolean, read('SOFTCLIENT4ES_LICENSE_REFRESH_ENABLED') ?? 'true', true),
-    refreshIntervalMs: duration('SOFTCLIENT4ES_LICENSE_REFRESH_INTERVAL', '24h'),
-    gracePeriodMs: duration('SOFTCLIENT4ES_LICENSE_GRACE_PERIOD', '14d'),
-    connectTimeoutMs: duration('SOFTCLIENT4ES_LICENSE_CONNECT_TIMEOUT', '10s'),
-    readTimeoutMs: duration('SOFTCLIENT4ES_LICENSE_READ_TIMEOUT', '10s'),
-    adminToken: read('SOFTCLIENT4ES_ADMIN_TOKEN') ?? null,
-    adminRefreshMinIntervalMs: duration('SOFTCLIENT4ES_ADMIN_REFRESH_MIN_INTERVAL', '10s'),
-    host: read('HOST') ?? '127.0.0.1',
-    port: parse('PORT', parsePort, read('PORT') ?? '8080', 0),
-    logLevel: parse('LOG_LEVEL', parseLogLevel, read('LOG_LEVEL') ?? 'info', 'info'),
-    maxConnections: parse('MAX_CONNECTIONS', (value) => parseCount(value, 1_000_000), read('MAX_CONNECTIONS') ?? '1024', 1),
-  };
-  if (problems.length > 0) throw new ConfigError(problems);
+  duration(name: keyof typeof DURATION_RANGES, fallback: string): number {
+    return this.parse(name, (value) => parseDuration(value, DURATION_RANGES[name]), fallback, DURATION_RANGES[name].min);
+  }
+
+  url(name: string, fallback: string, form: UrlForm): URL {
+    return this.parse(name, (value) => parseUrl(value, form), fallback, new URL(fallback));
+  }
+
+  /**
+   * A secret from `name` or from the file named by `name_FILE` (a regular file of at most 64 KiB,
+   * read without blocking; its content trimmed). Both set is a problem; a value is never echoed.
+   */
+  secret(name: (typeof SECRET_VARIABLES)[number]): string | null {
+    const direct = this.read(name);
+    const file = this.read(`${name}_FILE`);
+    if (direct !== undefined && file !== undefined) {
+      this.#refuse(name, new InvalidValue(`either ${name} or ${name}_FILE, not both`, false), '');
+      return null;
+    }
+    if (file === undefined) return direct ?? null;
+    try {
+      const value = readBoundedRegularFileSync(optionalPath(file, this.home) as string, MAX_SECRET_FILE_BYTES).toString('utf8').trim();
+      if (value === '') throw new InvalidValue(`a non-empty file (${file} is empty)`, false);
+      this.#secrets.push(value);
+      return value;
+    } catch (error) {
+      const reason = error instanceof BoundedFileError ? error.reason : error instanceof InvalidValue ? null : 'cannot be read';
+      this.#refuse(`${name}_FILE`, error instanceof InvalidValue ? error : new InvalidValue(`a readable regular file of at most ${MAX_SECRET_FILE_BYTES} bytes (${reason})`), file);
+      return null;
+    }
+  }
+
+  /** Throws `ConfigError` with every problem recorded so far; returns when there is none. */
+  throwIfInvalid(): void {
+    if (this.problems.length > 0) throw new ConfigError(this.problems);
+  }
+
+  #refuse(name: string, error: InvalidValue, value: string): void {
+    const echo = error.echo && !(SECRET_VARIABLES as readonly string[]).some((secret) => name.startsWith(secret));
+    this.#gate ??= new TextGate(this.#secrets);
+    this.problems.push({ variable: name, expected: error.expected, received: echo ? this.#gate.pass(value, 80) : null });
+  }
+}
+
+/**
+ * Parses and validates the agent's variables (DESIGN §5). Throws `ConfigError` listing every bad
+ * variable; never anything else, and never yields a number that is not finite and in range.
+ * `HOST`, `PORT` and `MAX_CONNECTIONS` belong to the example host (`loadHostConfig`); `LOG_LEVEL`
+ * only picks the level of the agent's own default logger, so a host's own value of it (say
+ * `warning`) is not an error here: an unknown level means `info`.
+ */
+export function loadConfig(env: Env, home: string = homedir()): AgentConfig {
+  const vars = new EnvParser(env, home);
+  const config = agentConfigFrom(vars);
+  vars.throwIfInvalid();
   return config;
 }
 
+/** The agent's configuration from `vars`, problems recorded there (see `loadConfig`). */
+export function agentConfigFrom(vars: EnvParser): AgentConfig {
+  const { home } = vars;
+  return {
+    staticLicenseJwt: vars.secret('SOFTCLIENT4ES_LICENSE_KEY'),
+    apiKey: vars.secret('SOFTCLIENT4ES_API_KEY'),
+    backendUrl: vars.url('SOFTCLIENT4ES_LICENSE_URL', DEFAULT_LICENSE_URL, BACKEND_URL),
+    issuer: vars.parse('SOFTCLIENT4ES_LICENSE_ISSUER', parseIssuer, DEFAULT_LICENSE_URL, ''),
+    publicKeysFile: optionalPath(vars.read('SOFTCLIENT4ES_LICENSE_PUBLIC_KEYS'), home),
+    publicKeyJwk: vars.read('SOFTCLIENT4ES_LICENSE_PUBLIC_KEY') ?? null,
+    cacheDir: optionalPath(vars.read('SOFTCLIENT4ES_LICENSE_CACHE_DIR'), home) ?? join(home, '.softclient4es'),
+    refreshEnabled: vars.parse('SOFTCLIENT4ES_LICENSE_REFRESH_ENABLED', parseBoolean, 'true', true),
+    refreshIntervalMs: vars.duration('SOFTCLIENT4ES_LICENSE_REFRESH_INTERVAL', '24h'),
+    gracePeriodMs: vars.duration('SOFTCLIENT4ES_LICENSE_GRACE_PERIOD', '14d'),
+    connectTimeoutMs: vars.duration('SOFTCLIENT4ES_LICENSE_CONNECT_TIMEOUT', '10s'),
+    readTimeoutMs: vars.duration('SOFTCLIENT4ES_LICENSE_READ_TIMEOUT', '10s'),
+    adminToken: vars.secret('SOFTCLIENT4ES_ADMIN_TOKEN'),
+    adminRefreshMinIntervalMs: vars.duration('SOFTCLIENT4ES_ADMIN_REFRESH_MIN_INTERVAL', '10s'),
+    upgradeUrl: vars.url('SOFTCLIENT4ES_UPGRADE_URL', DEFAULT_UPGRADE_URL, UPGRADE_URL).href,
+    logLevel: LOG_LEVELS.find((level) => level === vars.read('LOG_LEVEL')?.toLowerCase()) ?? 'info',
+  };
+}
+
 /** A value a parser refused: what was expected, and whether the value may be quoted back. */
-class InvalidValue extends Error {
+export class InvalidValue extends Error {
   constructor(
     readonly expected: string,
     readonly echo = true,
@@ -166,13 +237,13 @@ function parseBoolean(value: string): boolean {
   throw new InvalidValue('true or false');
 }
 
-function parsePort(value: string): number {
+export function parsePort(value: string): number {
   const port = /^\d{1,5}$/.test(value) ? Number(value) : Number.NaN;
   if (!(port >= 0 && port <= 65535)) throw new InvalidValue('a TCP port number from 0 to 65535');
   return port;
 }
 
-function parseLogLevel(value: string): LogLevel {
+export function parseLogLevel(value: string): LogLevel {
   const level = LOG_LEVELS.find((candidate) => candidate === value.toLowerCase());
   if (level === undefined) throw new InvalidValue(`one of ${LOG_LEVELS.join(', ')}`);
   return level;
@@ -191,6 +262,12 @@ const BACKEND_URL: UrlForm = {
   words: 'an https:// URL (http:// only for localhost, 127.0.0.0/8 or [::1]) without credentials, query or fragment',
   accepts: (url) =>
     (url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK_HOSTS.test(url.hostname))) && url.search === '' && url.hash === '',
+};
+
+/** Where 402 answers send users to upgrade: a web page. */
+const UPGRADE_URL: UrlForm = {
+  words: 'an https:// (or http://) URL without credentials',
+  accepts: (url) => url.protocol === 'https:' || url.protocol === 'http:',
 };
 
 /** The issuer names the vendor by a URL (RFC 7519 §4.1.1 StringOrURI). */
@@ -228,7 +305,7 @@ function optionalPath(value: string | undefined, home: string): string | null {
 }
 
 /** A whole number from 1 to `max`. */
-function parseCount(value: string, max: number): number {
+export function parseCount(value: string, max: number): number {
   const count = /^\d{1,7}$/.test(value) ? Number(value) : Number.NaN;
   if (!(count >= 1 && count <= max)) throw new InvalidValue(`a whole number from 1 to ${max}`);
   return count;

@@ -49,11 +49,10 @@ export interface LicenseAgentOptions {
   readonly logger?: Logger;
   /** Replacements for default modules, by name (for example another `backend`). */
   readonly modules?: Partial<AgentModules>;
-  /** Sent in 402 answers so that clients can point users to an upgrade. */
+  /** Sent in 402 answers so that clients can point users to an upgrade; `SOFTCLIENT4ES_UPGRADE_URL` otherwise. */
   readonly upgradeUrl?: string;
 }
 
-export const DEFAULT_UPGRADE_URL = 'https://portal.softclient4es.com/pricing';
 
 export function defaultModules(): AgentModules {
   return {
@@ -108,7 +107,7 @@ export async function createLicenseAgent(config: AgentConfig, options: LicenseAg
     clock,
     graceWarnings: await get<GraceWarnings>(TYPES.GraceWarnings),
     telemetry: await get<LicenseTelemetry>(TYPES.LicenseTelemetry),
-    upgradeUrl: options.upgradeUrl ?? DEFAULT_UPGRADE_URL,
+    upgradeUrl: options.upgradeUrl ?? config.upgradeUrl,
   });
 
   const adminToken = await get<string | null>(TYPES.AdminToken);

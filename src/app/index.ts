@@ -11,14 +11,8 @@
  * `adapters/express/license-request.ts`).
  */
 export type {} from '../adapters/express/license-request.js';
-export { loadConfig, ConfigError, type AgentConfig, type ConfigProblem, type LogLevel } from './config.js';
-export {
-  createLicenseAgent,
-  defaultModules,
-  DEFAULT_UPGRADE_URL,
-  type AgentModules,
-  type LicenseAgentOptions,
-} from './create-license-agent.js';
+export { loadConfig, ConfigError, DEFAULT_UPGRADE_URL, type AgentConfig, type ConfigProblem, type LogLevel } from './config.js';
+export { createLicenseAgent, defaultModules, type AgentModules, type LicenseAgentOptions } from './create-license-agent.js';
 export { LicenseAgent } from './license-agent.js';
 export { TYPES } from '../ports/types.js';
 /** Inversify's module class, re-exported so that a host's plugins and the agent share one Inversify. */

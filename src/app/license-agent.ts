@@ -47,6 +47,11 @@ export class LicenseAgent {
   #started: Promise<void> | null = null;
   #ready = false;
   #stopped = false;
+  #shuttingDown = false;
+  #announceShutdown: () => void = () => undefined;
+  readonly #shutdown = new Promise<void>((resolve) => {
+    this.#announceShutdown = resolve;
+  });
   #unsubscribe: (() => void) | null = null;
 
   constructor(private readonly parts: LicenseAgentParts) {}
@@ -59,7 +64,7 @@ export class LicenseAgent {
 
   /** True once the initial resolution has finished. */
   isReady(): boolean {
-    return this.#ready;
+    return this.#ready && !this.#shuttingDown;
   }
 
   /** The license in force, as one immutable snapshot, judged against the clock now. */
@@ -113,7 +118,10 @@ export class LicenseAgent {
       {
         adminToken: () => this.parts.adminToken,
         licenseStatus: () => this.status(),
-        forceRefresh: () => this.parts.forceRefresh.execute(),
+        // A caller still waiting when the agent shuts down gets an answer (502 shutting_down),
+        // never a dropped connection.
+        forceRefresh: () =>
+          Promise.race([this.parts.forceRefresh.execute(), this.#shutdown.then(() => ({ kind: 'shutting_down' }) as const)]),
       },
       OPENAPI_PATH,
     );
@@ -130,18 +138,39 @@ export class LicenseAgent {
   }
 
   /**
+   * The first step of a graceful shutdown, before the host stops accepting connections: `/readyz`
+   * answers 503 from now on (so that a load balancer drains this instance), and callers waiting on
+   * a forced refresh get 502 `shutting_down`. `stop()` does this too.
+   */
+  beginShutdown(): void {
+    if (this.#shuttingDown) return;
+    this.#shuttingDown = true;
+    this.#announceShutdown();
+  }
+
+  /**
    * Cancels timers and lets an in-flight refresh finish (for a few seconds at most). The cache is
    * only ever replaced atomically, so stopping at any point leaves no half-written file.
    */
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
+    this.beginShutdown();
     this.parts.scheduler?.stop();
     this.parts.expiryWatch.stop();
     this.#unsubscribe?.();
     const inFlight = this.parts.refreshLicense.inFlight;
     if (inFlight !== null) await settleWithin(inFlight, STOP_GRACE_MS);
-    await settleWithin(Promise.all([this.parts.clock.persist(), this.parts.cacheWritesSettled()]), STOP_GRACE_MS);
+    await settleWithin(this.flush(), STOP_GRACE_MS);
+  }
+
+  /**
+   * Settles once the background writes asked for so far are on disk (the license cache, written
+   * behind each install so that a slow disk never holds a license up, and the clock high-water
+   * mark). Failures are logged, never thrown.
+   */
+  async flush(): Promise<void> {
+    await Promise.all([this.parts.clock.persist(), this.parts.cacheWritesSettled()]);
   }
 
   async #start(): Promise<void> {

@@ -1,7 +1,8 @@
 import type { Server } from 'node:http';
 import { PinoLogger } from '../adapters/pino/pino-logger.js';
 import { TrustedKeysError } from '../adapters/jose/trusted-keys.js';
-import { ConfigError, loadConfig, type AgentConfig } from './config.js';
+import { ConfigError } from './config.js';
+import { loadHostConfig, type HostConfig } from './host-config.js';
 import { createLicenseAgent, textGateFor } from './create-license-agent.js';
 import { createHostServer } from './host-server.js';
 import type { LicenseAgent } from './license-agent.js';
@@ -12,10 +13,10 @@ const LOG_FLUSH_TIMEOUT_MS = 500;
 
 /** `npm start`: the example host server. Listens first, then resolves the license. */
 async function main(): Promise<void> {
-  const config = configOrExit();
+  const { agent: config, host } = configOrExit();
   // Lines are written asynchronously: shutdown awaits logger.flush(); pino's exit hook writes out
   // whatever is left however the process ends (skipped when stdout has stalled: no hang on exit).
-  const logger = new PinoLogger({ level: config.logLevel, gate: textGateFor(config) });
+  const logger = new PinoLogger({ level: host.logLevel, gate: textGateFor(config) });
   let agent: LicenseAgent;
   try {
     agent = await createLicenseAgent(config, { logger });
@@ -23,28 +24,33 @@ async function main(): Promise<void> {
     if (error instanceof TrustedKeysError) exitWith(`Invalid trusted license keys: ${error.message}`);
     throw error;
   }
-  const server = createHostServer(agent, logger, { maxConnections: config.maxConnections });
-  server.listen(config.port, config.host);
-  server.once('error', (error: NodeJS.ErrnoException) => exitWith(`Cannot listen on ${config.host}:${config.port}: ${error.code ?? error.message}`, 1));
+  const server = createHostServer(agent, logger, { maxConnections: host.maxConnections });
+  server.listen(host.port, host.host);
+  server.once('error', (error: NodeJS.ErrnoException) => exitWith(`Cannot listen on ${host.host}:${host.port}: ${error.code ?? error.message}`, 1));
   server.once('listening', () => logger.info(`Listening on ${describeAddress(server)}`));
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(signal, () => void shutdown(signal, server, agent, logger));
+    process.once(signal, () => void shutdown(signal, server, agent, logger, host));
   }
   await agent.start();
 }
 
-function configOrExit(): AgentConfig {
+function configOrExit(): ReturnType<typeof loadHostConfig> {
   try {
-    return loadConfig(process.env);
+    return loadHostConfig(process.env);
   } catch (error) {
     if (error instanceof ConfigError) exitWith(error.message);
     throw error;
   }
 }
 
-/** Stops accepting connections, lets in-flight requests finish, cancels timers, exits 0. */
-async function shutdown(signal: string, server: Server, agent: LicenseAgent, logger: PinoLogger): Promise<void> {
-  logger.info(`Received ${signal}, shutting down`);
+/**
+ * `/readyz` answers 503 for the drain period (so that a load balancer stops sending traffic), then
+ * the server stops accepting connections, lets in-flight requests finish, cancels timers, exits 0.
+ */
+async function shutdown(signal: string, server: Server, agent: LicenseAgent, logger: PinoLogger, host: HostConfig): Promise<void> {
+  logger.info(`Received ${signal}, shutting down`, { drain_ms: host.shutdownDrainMs });
+  agent.beginShutdown();
+  if (host.shutdownDrainMs > 0) await new Promise((resolve) => setTimeout(resolve, host.shutdownDrainMs));
   const forced = setTimeout(() => {
     logger.warn('Shutdown deadline reached; closing remaining connections');
     server.closeAllConnections();

@@ -1,6 +1,6 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import express, { type Express } from 'express';
-import { existsSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import request from 'supertest';
 import { createLicenseAgent } from '../../src/app/create-license-agent.js';
@@ -135,8 +135,8 @@ describe('POST /admin/license/refresh', () => {
 
     it('answers 502 after a 401 that falls back to Community, with the backend reason', async () => {
       env.backend.handle(issueToken(await token('pro')));
-      const { app } = await startHost();
-      await waitUntil(() => existsSync(join(env.cacheDir, 'license-cache.json')), 'the license is cached');
+      const { app, agent } = await startHost();
+      await agent.flush(); // the cache is written behind the install
       rmSync(join(env.cacheDir, 'license-cache.json')); // no cache to fall back to
       env.backend.handle(respondJson(401, { error: 'api_key_revoked', message: 'This API key was revoked' }));
 

@@ -118,6 +118,7 @@ describe('openapi.yaml', () => {
     env.backend.handle(issueToken(await aLicenseToken(env.key, { tier: 'enterprise', jti: 'jti-1' })));
     const pro = await startedHost({ SOFTCLIENT4ES_API_KEY: API_KEY });
     expect((await call(pro.app, 'get', '/admin/license')).body).toMatchObject({ tier: 'Enterprise', source: 'api_key' });
+    await pro.agent.flush(); // the cache is written behind the install
 
     env.backend.handle(respondJson(401, { error: 'invalid_api_key', message: 'unknown key' }));
     const fallen = await startedHost({ SOFTCLIENT4ES_API_KEY: API_KEY });
@@ -130,10 +131,11 @@ describe('openapi.yaml', () => {
 
   it('admin: refresh answers 200, 429 with Retry-After, then 502 when the backend fails', async () => {
     env.backend.handle(respondJson(503, { error: 'maintenance' }));
-    const { app } = await startedHost({ SOFTCLIENT4ES_API_KEY: API_KEY, SOFTCLIENT4ES_ADMIN_REFRESH_MIN_INTERVAL: '1h' });
+    const { app, agent } = await startedHost({ SOFTCLIENT4ES_API_KEY: API_KEY, SOFTCLIENT4ES_ADMIN_REFRESH_MIN_INTERVAL: '1h' });
 
     env.backend.handle(issueToken(await aLicenseToken(env.key, { tier: 'pro' })));
     expect((await call(app, 'post', '/admin/license/refresh')).body).toMatchObject({ status: 'refreshed', previous_tier: 'Community', new_tier: 'Pro' });
+    await agent.flush(); // the cache is written behind the install
     const tooSoon = await call(app, 'post', '/admin/license/refresh');
     expect(tooSoon.status).toBe(429);
 

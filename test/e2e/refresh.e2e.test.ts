@@ -76,7 +76,7 @@ describe('the built server refreshing its license', () => {
     expect(cachedJwt()).toBe(pro);
   });
 
-  it('exits 0 on SIGTERM while an admin caller waits on a hanging forced refresh', async () => {
+  it('exits 0 on SIGTERM while an admin caller waits on a hanging forced refresh, answering it 502 shutting_down', async () => {
     const pro = await aLicenseToken(env.key, { tier: 'pro' });
     env.backend.handle(issueToken(pro));
     const started = await ServerProcess.start(
@@ -86,13 +86,13 @@ describe('the built server refreshing its license', () => {
     await server.waitForLog((line) => line.msg === 'License upgraded from Community to Pro');
     env.backend.handle(() => undefined); // never answers
     const waiting = fetch(`${started.url}/admin/license/refresh`, { method: 'POST', headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } }).then(
-      (response) => response.status,
+      async (response) => ({ status: response.status, body: (await response.json()) as unknown }),
       () => 'connection closed',
     );
     await waitUntil(() => env.backend.requests.length === 2, 'the forced refresh has reached the backend');
 
     expect(await server.stop('SIGTERM', 8_000)).toBe(0);
-    expect(await waiting).toBe('connection closed');
+    expect(await waiting).toEqual({ status: 502, body: { error: 'shutting_down', message: expect.any(String) } });
     expect(readdirSync(env.cacheDir).sort()).toEqual(CACHE_FILES);
     expect(cachedJwt()).toBe(pro);
   });
@@ -125,5 +125,20 @@ describe('the built server refreshing its license', () => {
     expect(server.lines.map((line) => line.msg)).toContain('License upgraded from Pro to Enterprise');
     expect(readdirSync(env.cacheDir).sort()).toEqual(CACHE_FILES);
     expect(cachedJwt()).toBe(enterprise);
+  });
+
+  it('answers /readyz 503 during SOFTCLIENT4ES_SHUTDOWN_DRAIN before the listener closes, then exits 0', async () => {
+    const started = await ServerProcess.start(env.env({ SOFTCLIENT4ES_SHUTDOWN_DRAIN: '1500ms' }));
+    server = started.server;
+    expect((await fetch(`${started.url}/readyz`)).status).toBe(200);
+
+    const exited = server.stop('SIGTERM', 8_000);
+    await server.waitForLog((line) => String(line.msg).startsWith('Received SIGTERM'), 2_000);
+    const during = await fetch(`${started.url}/readyz`);
+    const healthy = await fetch(`${started.url}/healthz`);
+
+    expect(during.status).toBe(503);
+    expect(healthy.status).toBe(200); // still alive, only not ready: in-flight and new requests are served
+    expect(await exited).toBe(0);
   });
 });

@@ -1,4 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
 import { ADMIN_TOKEN, AgentEnvironment } from '../support/agent-environment.js';
 import { FakeLicenseBackend, issueToken } from '../support/fake-license-backend.js';
 import { ServerProcess } from '../support/server-process.js';
@@ -61,4 +64,37 @@ describe('the built server (npm start)', () => {
     ]);
     expect(server.stdout).toBe('');
   });
+});
+
+describe('npm start as a container\'s main process', () => {
+  it('passes SIGTERM to the server: it stops cleanly and leaves no orphaned process behind', async () => {
+    const env = await AgentEnvironment.create();
+    const probe = createServer().listen(0, '127.0.0.1');
+    await once(probe, 'listening');
+    const { port } = probe.address() as { port: number };
+    probe.close();
+    const npm = spawn('npm', ['start', '--silent'], {
+      cwd: new URL('../../', import.meta.url),
+      env: { ...env.env(), PATH: process.env.PATH ?? '', HOME: env.dir, PORT: String(port) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      let output = '';
+      npm.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+      const ready = async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null))?.status === 200;
+      for (let i = 0; i < 300 && !(await ready()); i += 1) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(await ready()).toBe(true);
+
+      npm.kill('SIGTERM');
+      const [code] = (await once(npm, 'exit')) as [number | null];
+
+      expect(code).toBe(0);
+      expect(output).toContain('"msg":"Stopped"');
+      // Nothing listens any more: the server was not left running without its parent.
+      expect(await fetch(`http://127.0.0.1:${port}/healthz`).then(() => 'answered', () => 'refused')).toBe('refused');
+    } finally {
+      npm.kill('SIGKILL');
+      await env.dispose();
+    }
+  }, 60_000);
 });

@@ -16,8 +16,8 @@ export interface AdminApi {
   adminToken(): string | null;
   /** The body of `GET /admin/license`. */
   licenseStatus(): object;
-  /** Runs (or joins) a forced refresh. */
-  forceRefresh(): Promise<ForcedRefreshResult>;
+  /** Runs (or joins) a forced refresh; `shutting_down` when the agent stops meanwhile. */
+  forceRefresh(): Promise<ForcedRefreshResult | { readonly kind: 'shutting_down' }>;
 }
 
 /**
@@ -60,8 +60,11 @@ export function adminRouter(api: AdminApi, openApiPath: string): Router {
   return router;
 }
 
-function sendRefreshResult(res: Response, result: ForcedRefreshResult): void {
+function sendRefreshResult(res: Response, result: Awaited<ReturnType<AdminApi['forceRefresh']>>): void {
   switch (result.kind) {
+    case 'shutting_down':
+      res.status(502).set('Connection', 'close').json({ error: 'shutting_down', message: 'the agent is shutting down; the refresh was not completed' });
+      return;
     case 'no_api_key':
       res.status(409).json({ error: 'no_api_key', message: 'no API key is configured (SOFTCLIENT4ES_API_KEY): there is nothing to refresh' });
       return;

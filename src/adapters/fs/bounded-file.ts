@@ -1,4 +1,4 @@
-import { constants, promises as fs, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, promises as fs, readSync, type Stats } from 'node:fs';
 
 const { O_RDONLY, O_NONBLOCK } = constants;
 
@@ -50,6 +50,40 @@ export async function readBoundedRegularFile(path: string, maxBytes: number): Pr
     return bytes;
   } finally {
     await handle.close();
+  }
+}
+
+/**
+ * `readBoundedRegularFile`, synchronously, with the same rules and errors: for configuration read
+ * once at start-up (`*_FILE` secrets), where `loadConfig` is synchronous.
+ */
+export function readBoundedRegularFileSync(path: string, maxBytes: number): Buffer {
+  if (!Number.isSafeInteger(maxBytes) || maxBytes < 0) throw new RangeError(`maxBytes must be a non-negative integer, got ${maxBytes}`);
+  let fd: number;
+  try {
+    fd = openSync(path, O_RDONLY | O_NONBLOCK);
+  } catch (error) {
+    throw unreadable(path, error);
+  }
+  try {
+    const stats = fstatSync(fd);
+    if (!stats.isFile()) throw new BoundedFileError('NOT_A_REGULAR_FILE', path, `not a regular file (${kindOf(stats)})`);
+    if (stats.size > maxBytes) throw tooLarge(path, maxBytes);
+    const buffer = Buffer.alloc(maxBytes + 1);
+    let length = 0;
+    try {
+      while (length < buffer.length) {
+        const read = readSync(fd, buffer, length, buffer.length - length, length);
+        if (read === 0) break;
+        length += read;
+      }
+    } catch (error) {
+      throw unreadable(path, error);
+    }
+    if (length > maxBytes) throw tooLarge(path, maxBytes);
+    return buffer.subarray(0, length);
+  } finally {
+    closeSync(fd);
   }
 }
 

@@ -192,7 +192,7 @@ describe('license refresh with a real agent and a real HTTP backend', () => {
     it('lets go of a license past its grace period: Community takes over, the expired cache is kept unused', async () => {
       env.backend.handle(issueToken(await licenseToken('pro', 2 * DAY)));
       const started = await startAgent();
-      await waitUntil(() => existsSync(join(env.cacheDir, CACHE_FILE)), 'the license is cached');
+      await started.flush(); // the cache is written behind the install
       clock.advance(17 * DAY); // past exp + 14 days of grace
       env.backend.handle(respondJson(500, { error: 'internal' }));
 
@@ -210,7 +210,7 @@ describe('license refresh with a real agent and a real HTTP backend', () => {
     it('falls back to the cached license when there is a valid one', async () => {
       env.backend.handle(issueToken(await licenseToken('pro')));
       const started = await startAgent();
-      await waitUntil(() => existsSync(join(env.cacheDir, CACHE_FILE)), 'the license is cached');
+      await started.flush(); // the cache is written behind the install
       logger.clear();
       env.backend.handle(REVOKED);
 
@@ -227,7 +227,7 @@ describe('license refresh with a real agent and a real HTTP backend', () => {
       const pro = await licenseToken('pro');
       env.backend.handle(issueToken(pro));
       const started = await startAgent();
-      await waitUntil(() => existsSync(join(env.cacheDir, CACHE_FILE)), 'the license is cached');
+      await started.flush(); // the cache is written behind the install
       rmSync(join(env.cacheDir, CACHE_FILE));
       logger.clear();
       env.backend.handle(REVOKED);

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import type { RequestListener, Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { createBoundedServer, DEFAULT_SERVER_LIMITS, type ServerLimits } from '../../../src/adapters/http-server/bounded-server.js';
-import { loadConfig } from '../../../src/app/config.js';
+import { loadHostConfig } from '../../../src/app/host-config.js';
 import { createLicenseAgent } from '../../../src/app/create-license-agent.js';
 import { createHostServer } from '../../../src/app/host-server.js';
 import { AgentEnvironment } from '../../support/agent-environment.js';
@@ -54,13 +54,13 @@ describe('createHostServer', () => {
   it('builds the example host with the documented limits and the configured connection cap', async () => {
     const env = await AgentEnvironment.create();
     try {
-      const config = env.config({ MAX_CONNECTIONS: '7' });
+      const { agent: config, host: hostConfig } = loadHostConfig(env.env({ MAX_CONNECTIONS: '7' }), env.dir);
       const host = createHostServer(await createLicenseAgent(config, { logger: new RecordingLogger() }), new RecordingLogger(), {
-        maxConnections: config.maxConnections,
+        maxConnections: hostConfig.maxConnections,
       });
 
       expect(host).toMatchObject({ headersTimeout: 10_000, requestTimeout: 30_000, keepAliveTimeout: 5_000, maxHeadersCount: 100, maxConnections: 7 });
-      expect(loadConfig({}).maxConnections).toBe(DEFAULT_SERVER_LIMITS.maxConnections);
+      expect(loadHostConfig({}).host.maxConnections).toBe(DEFAULT_SERVER_LIMITS.maxConnections);
     } finally {
       await env.dispose();
     }

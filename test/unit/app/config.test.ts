@@ -1,9 +1,16 @@
-import { describe, expect, it } from '@jest/globals';
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ConfigError, DURATION_RANGES, loadConfig, parseDuration } from '../../../src/app/config.js';
+import { loadHostConfig } from '../../../src/app/host-config.js';
+import { makeFifo } from '../../support/file-system.js';
+import { makeTempDir, removeTempDir } from '../../support/temp-dir.js';
 
 const HOME = '/home/operator';
 const load = (env: Record<string, string>) => loadConfig(env, HOME);
+/** The example host's reading: the agent's variables and its own, all problems at once. */
+const loadHost = (env: Record<string, string>) => loadHostConfig(env, HOME);
 
 describe('loadConfig', () => {
   it('gives the documented defaults for an empty environment', () => {
@@ -21,15 +28,15 @@ describe('loadConfig', () => {
       readTimeoutMs: 10_000,
       adminToken: null,
       adminRefreshMinIntervalMs: 10_000,
-      host: '127.0.0.1',
-      port: 8080,
+      upgradeUrl: 'https://portal.softclient4es.com/pricing',
       logLevel: 'info',
     });
     expect(config.backendUrl.href).toBe('https://license.softclient4es.com/');
+    expect(loadHost({}).host).toEqual({ host: '127.0.0.1', port: 8080, logLevel: 'info', maxConnections: 1024, shutdownDrainMs: 0 });
   });
 
   it('reads every variable', () => {
-    const config = load({
+    const { agent: config, host } = loadHost({
       SOFTCLIENT4ES_LICENSE_KEY: 'eyJ.static.jwt',
       SOFTCLIENT4ES_API_KEY: 'sk-live-1',
       SOFTCLIENT4ES_LICENSE_URL: 'http://127.0.0.1:9999/base',
@@ -43,9 +50,12 @@ describe('loadConfig', () => {
       SOFTCLIENT4ES_LICENSE_READ_TIMEOUT: '250ms',
       SOFTCLIENT4ES_ADMIN_TOKEN: 'a-long-admin-token-value',
       SOFTCLIENT4ES_ADMIN_REFRESH_MIN_INTERVAL: '0s',
+      SOFTCLIENT4ES_UPGRADE_URL: 'https://example.com/buy',
+      SOFTCLIENT4ES_SHUTDOWN_DRAIN: '15s',
       HOST: '0.0.0.0',
       PORT: '0',
       LOG_LEVEL: 'DEBUG',
+      MAX_CONNECTIONS: '64',
     });
     expect(config).toMatchObject({
       staticLicenseJwt: 'eyJ.static.jwt',
@@ -60,15 +70,16 @@ describe('loadConfig', () => {
       readTimeoutMs: 250,
       adminToken: 'a-long-admin-token-value',
       adminRefreshMinIntervalMs: 0,
-      host: '0.0.0.0',
-      port: 0,
+      upgradeUrl: 'https://example.com/buy',
       logLevel: 'debug',
     });
+    expect(host).toEqual({ host: '0.0.0.0', port: 0, logLevel: 'debug', maxConnections: 64, shutdownDrainMs: 15_000 });
     expect(config.backendUrl.href).toBe('http://127.0.0.1:9999/base');
   });
 
   it('treats empty values as unset', () => {
-    expect(load({ SOFTCLIENT4ES_API_KEY: '', PORT: ' ' })).toMatchObject({ apiKey: null, port: 8080 });
+    expect(load({ SOFTCLIENT4ES_API_KEY: '' })).toMatchObject({ apiKey: null });
+    expect(loadHost({ PORT: ' ' }).host.port).toBe(8080);
   });
 
   it('keeps a malformed API key: resolution reports it, start-up does not stop', () => {
@@ -97,9 +108,62 @@ describe('loadConfig', () => {
     ['SOFTCLIENT4ES_LICENSE_URL', 'http://license.example.com', /^Invalid SOFTCLIENT4ES_LICENSE_URL/],
     ['SOFTCLIENT4ES_LICENSE_URL', 'ftp://127.0.0.1', /^Invalid SOFTCLIENT4ES_LICENSE_URL/],
     ['SOFTCLIENT4ES_LICENSE_URL', 'https://license.example.com/?key=1', /^Invalid SOFTCLIENT4ES_LICENSE_URL/],
+    ['SOFTCLIENT4ES_UPGRADE_URL', 'mailto:sales@example.com', /^Invalid SOFTCLIENT4ES_UPGRADE_URL: expected an https:\/\//],
+    ['SOFTCLIENT4ES_SHUTDOWN_DRAIN', '6m', /^Invalid SOFTCLIENT4ES_SHUTDOWN_DRAIN: .*from 0s to 5m/],
+    ['MAX_CONNECTIONS', '0', /^Invalid MAX_CONNECTIONS: expected a whole number from 1 to 1000000/],
   ])('rejects %s=%j with one line naming it', (variable, value, message) => {
-    expect(() => load({ [variable]: value })).toThrow(ConfigError);
-    expect(() => load({ [variable]: value })).toThrow(message);
+    expect(() => loadHost({ [variable]: value })).toThrow(ConfigError);
+    expect(() => loadHost({ [variable]: value })).toThrow(message);
+  });
+
+  it('leaves a host\'s own LOG_LEVEL to the host: the embedded agent reads an unknown level as info', () => {
+    expect(load({ LOG_LEVEL: 'warning' }).logLevel).toBe('info');
+    expect(load({ LOG_LEVEL: 'WARN' }).logLevel).toBe('warn');
+    expect(() => load({ HOST: '::', PORT: 'http', MAX_CONNECTIONS: 'many' })).not.toThrow();
+  });
+
+  describe('secrets from files (*_FILE)', () => {
+    let dir: string;
+    beforeEach(() => {
+      dir = makeTempDir('config-secret-files-');
+    });
+    afterEach(() => removeTempDir(dir));
+    const file = (name: string, content: string) => {
+      const path = join(dir, name);
+      writeFileSync(path, content);
+      return path;
+    };
+
+    it.each([
+      ['SOFTCLIENT4ES_API_KEY', 'apiKey', 'sk-from-a-file-0123'],
+      ['SOFTCLIENT4ES_LICENSE_KEY', 'staticLicenseJwt', 'eyJ.from.file'],
+      ['SOFTCLIENT4ES_ADMIN_TOKEN', 'adminToken', 'admin-token-from-a-file'],
+    ] as const)('reads %s from %s_FILE, trimmed', (variable, field, secret) => {
+      expect(load({ [`${variable}_FILE`]: file('secret', `${secret}\n`) })[field]).toBe(secret);
+    });
+
+    it('refuses both forms set, without echoing either', () => {
+      const error = catchConfigError({ SOFTCLIENT4ES_API_KEY: 'sk-direct-secret-1', SOFTCLIENT4ES_API_KEY_FILE: file('k', 'sk-file-secret-2') });
+      expect(error.message).toBe('Invalid SOFTCLIENT4ES_API_KEY: expected either SOFTCLIENT4ES_API_KEY or SOFTCLIENT4ES_API_KEY_FILE, not both');
+    });
+
+    it.each([
+      ['a missing file', () => join(dir, 'absent'), /cannot be read \(ENOENT\)/],
+      ['a directory', () => dir, /not a regular file \(a directory\)/],
+      ['a FIFO, refused at once instead of blocking start-up', () => (makeFifo(join(dir, 'fifo')), join(dir, 'fifo')), /not a regular file \(a FIFO\)/],
+      ['a file over 64 KiB', () => file('big', 'x'.repeat(64 * 1024 + 1)), /larger than 65536 bytes/],
+      ['an empty file', () => file('empty', ' \n'), /a non-empty file/],
+    ])('refuses %s, naming the file variable and never the content', (_case, path, reason) => {
+      const error = catchConfigError({ SOFTCLIENT4ES_ADMIN_TOKEN_FILE: path() });
+      expect(error.variable).toBe('SOFTCLIENT4ES_ADMIN_TOKEN_FILE');
+      expect(error.message).toMatch(reason);
+    });
+
+    it('keeps a secret read from a file out of every echoed value', () => {
+      const secret = 'sk-live-read-from-file-0123456789';
+      const error = catchConfigError({ SOFTCLIENT4ES_API_KEY_FILE: file('k', secret), PORT: secret }, loadHost);
+      expect(error.message).not.toContain('read-from-file');
+    });
   });
 
   it.each([
@@ -115,7 +179,7 @@ describe('loadConfig', () => {
   });
 
   it('reports every bad variable at once, one line each, in a stable order', () => {
-    const error = catchConfigError({ PORT: 'x', LOG_LEVEL: 'loud', SOFTCLIENT4ES_LICENSE_GRACE_PERIOD: '1y' });
+    const error = catchConfigError({ PORT: 'x', LOG_LEVEL: 'loud', SOFTCLIENT4ES_LICENSE_GRACE_PERIOD: '1y' }, loadHost);
     expect(error.message.split('\n')).toEqual([
       expect.stringMatching(/^Invalid SOFTCLIENT4ES_LICENSE_GRACE_PERIOD: .* \(got "1y"\)$/),
       expect.stringMatching(/^Invalid PORT: /),
@@ -127,7 +191,7 @@ describe('loadConfig', () => {
 
   it('quotes a bad value through the text gate: no control characters, no secret', () => {
     const apiKey = 'sk-live-0123456789abcdef';
-    const error = catchConfigError({ SOFTCLIENT4ES_API_KEY: apiKey, LOG_LEVEL: `x\u202e\n${apiKey}` });
+    const error = catchConfigError({ SOFTCLIENT4ES_API_KEY: apiKey, LOG_LEVEL: `x\u202e\n${apiKey}` }, loadHost);
     expect(error.message).toBe('Invalid LOG_LEVEL: expected one of fatal, error, warn, info, debug, trace, silent (got "x [REDACTED]")');
   });
 
@@ -139,8 +203,9 @@ describe('loadConfig', () => {
     fc.assert(
       fc.property(fc.dictionary(fc.constantFrom(...variables), fc.oneof(fc.string(), durationLike, fc.webUrl())), (env) => {
         let config;
+        let port;
         try {
-          config = load(env);
+          ({ agent: config, host: { port } } = loadHost(env));
         } catch (error) {
           expect(error).toBeInstanceOf(ConfigError);
           return;
@@ -150,7 +215,7 @@ describe('loadConfig', () => {
           const value = config[field];
           expect(Number.isInteger(value) && value >= range.min && value <= range.max).toBe(true);
         }
-        expect(Number.isInteger(config.port)).toBe(true);
+        expect(Number.isInteger(port)).toBe(true);
       }),
       { numRuns: 500 },
     );
@@ -172,9 +237,9 @@ const DURATION_FIELDS = {
   SOFTCLIENT4ES_ADMIN_REFRESH_MIN_INTERVAL: 'adminRefreshMinIntervalMs',
 } as const;
 
-function catchConfigError(env: Record<string, string>): ConfigError {
+function catchConfigError(env: Record<string, string>, parse: (env: Record<string, string>) => unknown = load): ConfigError {
   try {
-    load(env);
+    parse(env);
   } catch (error) {
     if (error instanceof ConfigError) return error;
     throw error;
