@@ -6,7 +6,7 @@ import { tierName } from '../../domain/model/tier.js';
 export interface RefreshInfo {
   readonly enabled: boolean;
   readonly lastAttemptAt: Date | null;
-  readonly lastOutcome: 'refreshed' | 'failed' | null;
+  readonly lastOutcome: 'refreshed' | 'failed' | 'skipped' | null;
   readonly lastError: SafeText | null;
   readonly nextAt: Date | null;
 }

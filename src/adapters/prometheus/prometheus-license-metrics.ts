@@ -108,7 +108,7 @@ export class PrometheusLicenseMetrics implements LicenseTelemetry {
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
 
-  refreshFinished({ outcome, reason }: { outcome: 'refreshed' | 'failed'; reason: string | null }): void {
+  refreshFinished({ outcome, reason }: { outcome: 'refreshed' | 'failed' | 'skipped'; reason: string | null }): void {
     this.#refreshes.inc({ outcome, reason: reason ?? 'none' });
     if (outcome === 'refreshed') this.#lastSuccess.set(this.#clock.now().getTime() / 1000);
   }
