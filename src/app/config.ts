@@ -30,6 +30,11 @@ export interface AgentConfig {
   readonly maxConnections: number;
 }
 
+/** Periodic refresh runs when it is enabled and there is an API key to refresh with. */
+export function periodicRefreshEnabled(config: Pick<AgentConfig, 'refreshEnabled' | 'apiKey'>): boolean {
+  return config.refreshEnabled && config.apiKey !== null;
+}
+
 /**
  * Configuration that cannot be used: start-up stops with one line per bad variable, all of them at
  * once (DESIGN §5). A value is quoted only when it is neither a secret nor a URL with credentials,

@@ -10,6 +10,7 @@
 export { loadConfig, ConfigError, type AgentConfig } from './config.js';
 export { createLicenseAgent, defaultModules, type AgentModules, type LicenseAgentOptions } from './create-license-agent.js';
 export { LicenseAgent } from './license-agent.js';
+export type { PrometheusMetricsOptions } from '../adapters/prometheus/prometheus-license-metrics.js';
 export { TYPES } from '../ports/types.js';
 export type { Clock } from '../ports/clock.port.js';
 export type { Logger, LogFields } from '../ports/logger.port.js';
