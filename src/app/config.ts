@@ -31,6 +31,11 @@ export interface AgentConfig {
   /** The example host's cap on open connections (`MAX_CONNECTIONS`). */
 }
 
+/** Periodic refresh runs when it is enabled and there is an API key to refresh with. */
+export function periodicRefreshEnabled(config: Pick<AgentConfig, 'refreshEnabled' | 'apiKey'>): boolean {
+  return config.refreshEnabled && config.apiKey !== null;
+}
+
 /**
  * Configuration that cannot be used: start-up stops with one line per bad variable, all of them at
  * once (DESIGN §5). A value is quoted only when it is neither a secret nor a URL with credentials,
@@ -101,6 +106,8 @@ const MAX_SECRET_FILE_BYTES = 64 * 1024;
  */
 export class EnvParser {
   readonly problems: ConfigProblem[] = [];
+  /** Every variable name read, in order: what this program reads from the environment. */
+  readonly names = new Set<string>();
   readonly #secrets: string[];
   #gate: TextGate | null = null;
 
@@ -113,6 +120,7 @@ export class EnvParser {
 
   /** The trimmed value; undefined when unset or blank. */
   read(name: string): string | undefined {
+    this.names.add(name);
     const value = this.env[name]?.trim();
     return value === undefined || value === '' ? undefined : value;
   }

@@ -15,7 +15,8 @@ import type { LicenseTelemetry } from '../ports/license-telemetry.port.js';
 import type { Logger } from '../ports/logger.port.js';
 import type { Timers } from '../ports/timers.port.js';
 import { TYPES } from '../ports/types.js';
-import type { AgentConfig } from './config.js';
+import type { PrometheusMetricsOptions } from '../adapters/prometheus/prometheus-license-metrics.js';
+import { periodicRefreshEnabled, type AgentConfig } from './config.js';
 import { ExpiryWatch } from './expiry-watch.js';
 import { GatedLogger } from './gated-logger.js';
 import type { HighWaterClock } from './high-water-clock.js';
@@ -51,16 +52,23 @@ export interface LicenseAgentOptions {
   readonly modules?: Partial<AgentModules>;
   /** Sent in 402 answers so that clients can point users to an upgrade; `SOFTCLIENT4ES_UPGRADE_URL` otherwise. */
   readonly upgradeUrl?: string;
+  /**
+   * Options of the default metrics module: `registry`, a prom-client registry of the host's to add
+   * the agent's metrics to (without prom-client's default process metrics unless `processMetrics`
+   * is true); `processMetrics: false` leaves them out of the agent's own registry. Not allowed
+   * together with `modules.metrics`, which replaces that module.
+   */
+  readonly metrics?: PrometheusMetricsOptions;
 }
 
 
-export function defaultModules(): AgentModules {
+export function defaultModules(options: Pick<LicenseAgentOptions, 'metrics'> = {}): AgentModules {
   return {
     system: systemModule(),
     verifier: joseVerifierModule(),
     backend: httpBackendModule(),
     storage: lowdbStorageModule(),
-    metrics: prometheusMetricsModule(),
+    metrics: prometheusMetricsModule(options.metrics),
     license: licenseModule(),
   };
 }
@@ -77,13 +85,17 @@ export function textGateFor(config: AgentConfig): TextGate {
 
 /**
  * Composition root: builds the agent from its container modules. Rejects only when the
- * configuration itself is unusable (an unreadable trusted-keys file); license problems are logged.
+ * configuration itself is unusable (an unreadable trusted-keys file, contradictory options, a host
+ * registry that already holds the agent's metric names); license problems are logged.
  */
 export async function createLicenseAgent(config: AgentConfig, options: LicenseAgentOptions = {}): Promise<LicenseAgent> {
   const gate = textGateFor(config);
   const given = options.logger ?? new PinoLogger({ level: config.logLevel, gate });
   const logger = new GatedLogger(given, gate);
-  const modules = { ...defaultModules(), ...options.modules };
+  if (options.metrics !== undefined && options.modules?.metrics !== undefined) {
+    throw new TypeError('createLicenseAgent: options.metrics configures the default metrics module; it cannot be combined with modules.metrics');
+  }
+  const modules = { ...defaultModules(options), ...options.modules };
   const container = new Container();
   // loadAsync: a module's callback may return what `bind(...)` returns, which inversify treats as async.
   await container.loadAsync(coreModule(config, logger, gate), ...Object.values(modules));
@@ -93,8 +105,7 @@ export async function createLicenseAgent(config: AgentConfig, options: LicenseAg
   const timers = await get<Timers>(TYPES.Timers);
   const state = await get<LicenseState>(TYPES.LicenseState);
   const refreshLicense = await get<RefreshLicense>(TYPES.RefreshLicense);
-  const periodic = config.refreshEnabled && config.apiKey !== null;
-  const scheduler = periodic
+  const scheduler = periodicRefreshEnabled(config)
     ? new RefreshScheduler(refreshLicense, clock, timers, refreshSchedulePolicy(config.refreshIntervalMs), logger)
     : null;
   const expireLicense = await get<ExpireLicense>(TYPES.ExpireLicense);

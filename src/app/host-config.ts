@@ -22,6 +22,19 @@ const SHUTDOWN_DRAIN_RANGE = { min: 0, max: 5 * 60_000, words: 'from 0s to 5m' }
  */
 export function loadHostConfig(env: Env, home?: string): { readonly agent: AgentConfig; readonly host: HostConfig } {
   const vars = new EnvParser(env, home);
+  const config = hostConfigFrom(vars);
+  vars.throwIfInvalid();
+  return config;
+}
+
+/** Every environment variable the example host and its agent read (for deployment checks and docs). */
+export function hostVariables(): ReadonlySet<string> {
+  const vars = new EnvParser({});
+  hostConfigFrom(vars);
+  return vars.names;
+}
+
+function hostConfigFrom(vars: EnvParser): { readonly agent: AgentConfig; readonly host: HostConfig } {
   const agent = agentConfigFrom(vars);
   const host: HostConfig = {
     host: vars.read('HOST') ?? '127.0.0.1',
@@ -30,6 +43,5 @@ export function loadHostConfig(env: Env, home?: string): { readonly agent: Agent
     maxConnections: vars.parse('MAX_CONNECTIONS', (value) => parseCount(value, 1_000_000), String(DEFAULT_SERVER_LIMITS.maxConnections), 1),
     shutdownDrainMs: vars.parse('SOFTCLIENT4ES_SHUTDOWN_DRAIN', (value) => parseDuration(value, SHUTDOWN_DRAIN_RANGE), '0s', 0),
   };
-  vars.throwIfInvalid();
   return { agent, host };
 }

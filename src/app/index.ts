@@ -14,6 +14,7 @@ export type {} from '../adapters/express/license-request.js';
 export { loadConfig, ConfigError, DEFAULT_UPGRADE_URL, type AgentConfig, type ConfigProblem, type LogLevel } from './config.js';
 export { createLicenseAgent, defaultModules, type AgentModules, type LicenseAgentOptions } from './create-license-agent.js';
 export { LicenseAgent } from './license-agent.js';
+export type { PrometheusMetricsOptions } from '../adapters/prometheus/prometheus-license-metrics.js';
 export { TYPES } from '../ports/types.js';
 /** Inversify's module class, re-exported so that a host's plugins and the agent share one Inversify. */
 export { ContainerModule } from 'inversify';

@@ -336,6 +336,21 @@ describe('GET /admin/license refresh status', () => {
     });
   });
 
+  it('reports a refresh that made no backend call as skipped (static JWT in force), while the forced refresh answers 200 refreshed', async () => {
+    env.backend.handle(issueToken(await proToken()));
+    const staticJwt = await aLicenseToken(env.key, { tier: 'enterprise' }, clock.now().getTime());
+    const app = await startHost({ SOFTCLIENT4ES_LICENSE_KEY: staticJwt });
+    const forced = await request(app).post('/admin/license/refresh').set('Authorization', AUTH).expect(200);
+
+    expect(forced.body).toMatchObject({ status: 'refreshed', new_tier: 'Enterprise' });
+    expect(await refreshStatus(app)).toMatchObject({ last_outcome: 'skipped', last_error: null });
+    expect(env.backend.requests).toHaveLength(0);
+    const metrics = (await request(app).get('/metrics').expect(200)).text;
+    expect(metrics).toMatch(/^softclient4es_license_refresh_attempts_total\{outcome="skipped",reason="none"\} 2$/m);
+    expect(metrics).not.toMatch(/outcome="refreshed"/);
+    expect(metrics).toMatch(/^softclient4es_license_last_successful_refresh_timestamp_seconds 0$/m);
+  });
+
   it('reports nothing attempted yet before the agent has started', async () => {
     const logger = new RecordingLogger();
     agent = await createLicenseAgent(env.config({ SOFTCLIENT4ES_API_KEY: API_KEY }), { logger, modules: { system: manualSystem(clock, timers) } });

@@ -1,10 +1,10 @@
 import type { LicenseTelemetry } from '../../src/ports/license-telemetry.port.js';
 
 export class RecordingTelemetry implements LicenseTelemetry {
-  readonly refreshes: { outcome: 'refreshed' | 'failed'; reason: string | null }[] = [];
+  readonly refreshes: { outcome: 'refreshed' | 'failed' | 'skipped'; reason: string | null }[] = [];
   readonly denials: { kind: 'quota' | 'feature'; name: string }[] = [];
 
-  refreshFinished(event: { outcome: 'refreshed' | 'failed'; reason: string | null }): void {
+  refreshFinished(event: { outcome: 'refreshed' | 'failed' | 'skipped'; reason: string | null }): void {
     this.refreshes.push(event);
   }
 

@@ -77,14 +77,19 @@ function sendRefreshResult(res: Response, result: Awaited<ReturnType<AdminApi['f
       return;
     }
     case 'done':
-      res.status(result.outcome.status === 'refreshed' ? 200 : 502).json(refreshBody(result.outcome));
+      res.status(result.outcome.status === 'failed' ? 502 : 200).json(refreshBody(result.outcome));
   }
 }
 
+/**
+ * The forced-refresh body keeps `refreshed` | `failed` (DESIGN §6): a forced refresh that made no
+ * backend call (a static JWT in force) ran the chain without failing, so it reads `refreshed`;
+ * `skipped` appears in metrics and `GET /admin/license` only.
+ */
 function refreshBody({ status, previousTier, snapshot, failure }: RefreshOutcome) {
   const { license } = snapshot;
   return {
-    status,
+    status: status === 'failed' ? 'failed' : 'refreshed',
     previous_tier: tierName(previousTier),
     new_tier: tierName(license.tier),
     trial: license.trial,

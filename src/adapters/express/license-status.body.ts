@@ -10,7 +10,7 @@ import type { ResolutionAttempt } from '../../domain/model/resolution-trail.js';
 export interface RefreshInfo {
   readonly enabled: boolean;
   readonly lastAttemptAt: Date | null;
-  readonly lastOutcome: 'refreshed' | 'failed' | null;
+  readonly lastOutcome: 'refreshed' | 'failed' | 'skipped' | null;
   readonly lastError: SafeText | null;
   readonly nextAt: Date | null;
 }

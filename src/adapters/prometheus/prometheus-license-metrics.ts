@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import type { LicenseSource } from '../../domain/model/license.js';
 import type { LicenseSnapshot } from '../../domain/model/license-state.js';
 import { TIERS } from '../../domain/model/tier.js';
 import type { Clock } from '../../ports/clock.port.js';
@@ -8,28 +9,54 @@ export interface LicenseMetricsSource {
   readonly current: () => LicenseSnapshot;
   readonly clock: Clock;
   readonly apiKeyConfigured: boolean;
+  /** Periodic refresh runs: enabled and an API key configured (status `refresh.enabled`). */
+  readonly refreshEnabled: boolean;
   /** True while the system clock runs behind the high-water mark of trusted time. */
   readonly clockSuspect: () => boolean;
+  /** The agent's version, for `softclient4es_build_info`. */
+  readonly version: string;
 }
 
+export interface PrometheusMetricsOptions {
+  /**
+   * A registry of the host's to add the agent's metrics to (one agent per registry); by default the
+   * agent has a registry of its own. `render()` exports the whole registry.
+   */
+  readonly registry?: Registry;
+  /**
+   * Add prom-client's default process metrics (`process_*`, `nodejs_*`) to the registry. Default:
+   * true with the agent's own registry, false with a host's (which has its own, or does not want them).
+   */
+  readonly processMetrics?: boolean;
+}
+
+const SOURCES: readonly LicenseSource[] = ['static', 'api_key', 'cache', 'community'];
+
 /**
- * Prometheus metrics with prom-client, in a registry of this agent's own. Values derived from the
- * license in force are computed at scrape time; events are counted as they happen.
+ * Prometheus metrics with prom-client, in a registry of this agent's own or the host's. Values
+ * derived from the license in force are computed at scrape time; events are counted as they happen.
  *
  * The expiry gauges carry a `tier` label because prom-client always exports an unlabelled gauge
  * (0 after a reset): without the label, Community would look like a license expiring right now.
  */
 export class PrometheusLicenseMetrics implements LicenseTelemetry {
-  readonly registry = new Registry();
+  readonly registry: Registry;
   readonly #refreshes: Counter<'outcome' | 'reason'>;
   readonly #denials: Counter<'kind' | 'name'>;
   readonly #lastSuccess: Gauge;
   readonly #clock: Clock;
 
-  constructor(source: LicenseMetricsSource, options: { readonly processMetrics?: boolean } = {}) {
+  constructor(source: LicenseMetricsSource, options: PrometheusMetricsOptions = {}) {
+    this.registry = options.registry ?? new Registry();
     const registers = [this.registry];
     const secondsFromNow = (date: Date) => (date.getTime() - source.clock.now().getTime()) / 1000;
 
+    new Gauge({
+      name: 'softclient4es_build_info',
+      help: 'Always 1; the agent version in the label.',
+      labelNames: ['version'],
+      registers,
+    }).set({ version: source.version }, 1);
     new Gauge({
       name: 'softclient4es_license_tier',
       help: 'The license tier in force: 1 for the current tier, 0 for the others.',
@@ -38,6 +65,46 @@ export class PrometheusLicenseMetrics implements LicenseTelemetry {
       collect() {
         const { tier } = source.current().license;
         for (const candidate of TIERS) this.set({ tier: candidate }, candidate === tier ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'softclient4es_license_source',
+      help: 'Where the license in force came from: 1 for its source (static, api_key, cache, community), 0 for the others.',
+      labelNames: ['source'],
+      registers,
+      collect() {
+        const { source: current } = source.current().license;
+        for (const candidate of SOURCES) this.set({ source: candidate }, candidate === current ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'softclient4es_license_trial',
+      help: '1 while the license in force is a trial license.',
+      registers,
+      collect() {
+        this.set(source.current().license.trial ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'softclient4es_license_expiry_timestamp_seconds',
+      help: 'Unix time at which the license in force expires (its exp claim); absent for Community.',
+      labelNames: ['tier'],
+      registers,
+      collect() {
+        const { expiresAt, tier } = source.current().license;
+        this.reset();
+        if (expiresAt !== null) this.set({ tier }, expiresAt.getTime() / 1000);
+      },
+    });
+    new Gauge({
+      name: 'softclient4es_license_token_lifetime_seconds',
+      help: 'Lifetime of the license token in force (exp - iat): 86400 for a 24 h token renewed by refreshes; absent for Community.',
+      labelNames: ['tier'],
+      registers,
+      collect() {
+        const { token, tier } = source.current().license;
+        this.reset();
+        if (token !== null) this.set({ tier }, (token.expiresAt.getTime() - token.issuedAt.getTime()) / 1000);
       },
     });
     new Gauge({
@@ -79,6 +146,14 @@ export class PrometheusLicenseMetrics implements LicenseTelemetry {
       },
     });
     new Gauge({
+      name: 'softclient4es_license_refresh_enabled',
+      help: '1 when periodic refresh runs (enabled and an API key configured): a license from the backend is renewed before it expires.',
+      registers,
+      collect() {
+        this.set(source.refreshEnabled ? 1 : 0);
+      },
+    });
+    new Gauge({
       name: 'softclient4es_license_clock_suspect',
       help: '1 while the system clock runs more than 5 minutes behind the time already seen; expiry is then judged by the high-water mark.',
       registers,
@@ -88,13 +163,13 @@ export class PrometheusLicenseMetrics implements LicenseTelemetry {
     });
     this.#lastSuccess = new Gauge({
       name: 'softclient4es_license_last_successful_refresh_timestamp_seconds',
-      help: 'Unix time of the last refresh whose backend step succeeded; 0 before the first.',
+      help: 'Unix time of the last refresh in which the backend answered with a verified license; 0 before the first.',
       registers,
     });
     this.#lastSuccess.set(0);
     this.#refreshes = new Counter({
       name: 'softclient4es_license_refresh_attempts_total',
-      help: 'License refreshes (start-up, periodic, forced) by outcome and failure reason (a stable error code).',
+      help: 'License refreshes (start-up, periodic, forced) by outcome (refreshed, failed, skipped: no backend call) and failure reason (a stable error code).',
       labelNames: ['outcome', 'reason'],
       registers,
     });
@@ -105,10 +180,10 @@ export class PrometheusLicenseMetrics implements LicenseTelemetry {
       registers,
     });
     this.#clock = source.clock;
-    if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+    if (options.processMetrics ?? options.registry === undefined) collectDefaultMetrics({ register: this.registry });
   }
 
-  refreshFinished({ outcome, reason }: { outcome: 'refreshed' | 'failed'; reason: string | null }): void {
+  refreshFinished({ outcome, reason }: { outcome: 'refreshed' | 'failed' | 'skipped'; reason: string | null }): void {
     this.#refreshes.inc({ outcome, reason: reason ?? 'none' });
     if (outcome === 'refreshed') this.#lastSuccess.set(this.#clock.now().getTime() / 1000);
   }

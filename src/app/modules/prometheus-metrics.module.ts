@@ -1,23 +1,32 @@
 import { ContainerModule } from 'inversify';
-import { PrometheusLicenseMetrics } from '../../adapters/prometheus/prometheus-license-metrics.js';
+import { PrometheusLicenseMetrics, type PrometheusMetricsOptions } from '../../adapters/prometheus/prometheus-license-metrics.js';
 import type { ExpireLicense } from '../../domain/expiry/expire-license.js';
 import type { Clock } from '../../ports/clock.port.js';
 import { TYPES } from '../../ports/types.js';
-import type { AgentConfig } from '../config.js';
+import { periodicRefreshEnabled, type AgentConfig } from '../config.js';
 import { HighWaterClock } from '../high-water-clock.js';
+import { AGENT_VERSION } from '../version.js';
 
-/** Metrics with prom-client: `TYPES.Metrics` renders them, `TYPES.LicenseTelemetry` feeds them. */
-export function prometheusMetricsModule(): ContainerModule {
+/**
+ * Metrics with prom-client: `TYPES.Metrics` renders them, `TYPES.LicenseTelemetry` feeds them.
+ * `options.registry` puts them in a host's registry (see `PrometheusMetricsOptions`).
+ */
+export function prometheusMetricsModule(options: PrometheusMetricsOptions = {}): ContainerModule {
   return new ContainerModule(({ bind }) => {
     bind(TYPES.Metrics)
       .toResolvedValue(
         (config: AgentConfig, expireLicense: ExpireLicense, clock: Clock) =>
-          new PrometheusLicenseMetrics({
-            current: () => expireLicense.current(),
-            clock,
-            apiKeyConfigured: config.apiKey !== null,
-            clockSuspect: () => clock instanceof HighWaterClock && clock.suspect,
-          }),
+          new PrometheusLicenseMetrics(
+            {
+              current: () => expireLicense.current(),
+              clock,
+              apiKeyConfigured: config.apiKey !== null,
+              refreshEnabled: periodicRefreshEnabled(config),
+              clockSuspect: () => clock instanceof HighWaterClock && clock.suspect,
+              version: AGENT_VERSION,
+            },
+            options,
+          ),
         [TYPES.Config, TYPES.ExpireLicense, TYPES.Clock],
       )
       .inSingletonScope();

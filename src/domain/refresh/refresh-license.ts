@@ -4,11 +4,18 @@ import type { Failure } from '../model/errors.js';
 import type { LicenseSnapshot, LicenseState } from '../model/license-state.js';
 import { trusted, type SafeText } from '../model/safe-text.js';
 import type { Tier } from '../model/tier.js';
+import type { ResolutionAttempt } from '../model/resolution-trail.js';
 import type { ResolveLicense } from '../resolution/resolve-license.js';
 
+/**
+ * What a refresh did with the license backend: `refreshed` — it answered with a verified license;
+ * `failed` — the API-key step failed, whatever the fall-through then produced; `skipped` — no
+ * backend call was made (no API key configured, or a valid static JWT in force ended the chain).
+ */
+export type RefreshStatusName = 'refreshed' | 'failed' | 'skipped';
+
 export interface RefreshOutcome {
-  /** `failed` when the backend step failed, whatever the fall-through then produced. */
-  readonly status: 'refreshed' | 'failed';
+  readonly status: RefreshStatusName;
   readonly previousTier: Tier;
   /** The license in force afterwards. */
   readonly snapshot: LicenseSnapshot;
@@ -19,7 +26,7 @@ export interface RefreshOutcome {
 
 export interface RefreshStatus {
   readonly lastAttemptAt: Date | null;
-  readonly lastOutcome: 'refreshed' | 'failed' | null;
+  readonly lastOutcome: RefreshStatusName | null;
   readonly lastError: SafeText | null;
 }
 
@@ -70,7 +77,7 @@ export class RefreshLicense {
     const failure: Failure | null =
       backendFailure === null ? null : { code: backendFailure.code ?? trusted('UNKNOWN'), message: backendFailure.message ?? trusted('') };
     const outcome: RefreshOutcome = {
-      status: failure === null ? 'refreshed' : 'failed',
+      status: failure === null ? statusOf(result.attempts) : 'failed',
       previousTier,
       snapshot: result.snapshot,
       failure,
@@ -86,4 +93,9 @@ export class RefreshLicense {
     for (const listener of this.#listeners) listener(outcome);
     return outcome;
   }
+}
+
+/** `refreshed` when the API-key step was used; `skipped` when it was skipped or never reached. */
+function statusOf(attempts: readonly ResolutionAttempt[]): 'refreshed' | 'skipped' {
+  return attempts.some((attempt) => attempt.source === 'api_key' && attempt.outcome === 'used') ? 'refreshed' : 'skipped';
 }

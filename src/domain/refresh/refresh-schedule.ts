@@ -17,7 +17,8 @@ export function refreshSchedulePolicy(intervalMs: number): RefreshSchedulePolicy
 }
 
 /**
- * How long to wait before the next periodic refresh. After a success: the interval, or 80 % of
+ * How long to wait before the next periodic refresh. After a success (or a refresh that had no
+ * backend call to make): the interval, or 80 % of
  * the token's remaining lifetime if sooner. After the n-th failure in a row: 1 s doubling to
  * 5 min, never later than the interval, and never sooner than the backend's `Retry-After`
  * (itself capped at 5 min). Both with ±10 % jitter; `random` returns a number in [0, 1).
@@ -30,7 +31,7 @@ export function nextRefreshDelay(
   random: () => number,
 ): number {
   const jittered = (ms: number) => ms * (1 + policy.jitter * (2 * random() - 1));
-  if (outcome.status === 'refreshed') {
+  if (outcome.status !== 'failed') {
     const expiresAt = outcome.snapshot.license.expiresAt;
     const lifetimeMs = expiresAt === null ? Number.POSITIVE_INFINITY : expiresAt.getTime() - now.getTime();
     const base = lifetimeMs > 0 ? Math.min(policy.intervalMs, policy.lifetimeShare * lifetimeMs) : policy.maxRetryMs;

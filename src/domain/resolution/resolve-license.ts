@@ -16,6 +16,8 @@ export interface ResolutionResult {
   readonly snapshot: LicenseSnapshot;
   /** False when a transient backend failure left the still-valid license in force untouched. */
   readonly replaced: boolean;
+  /** The attempts of this resolution, in order — also when the license in force was kept. */
+  readonly attempts: readonly ResolutionAttempt[];
   /** The API-key step's failure, when it failed. */
   readonly backendFailure: ResolutionAttempt | null;
   /** How long the backend asked us to wait (429/503 `Retry-After`). */
@@ -47,15 +49,16 @@ export class ResolveLicense {
     const issued = (await this.staticLicense.attempt(trail)) ?? (await this.backendLicense.attempt(trail));
     const backend = { backendFailure: trail.backendFailure ?? null, retryAfterMs: trail.backendRetryAfterMs };
     if (issued === null && trail.backendFailedTransiently && this.#licenseInForceIsValid()) {
-      return { snapshot: this.state.current(), replaced: false, ...backend };
+      return { snapshot: this.state.current(), replaced: false, attempts: trail.attempts(), ...backend };
     }
     const license = issued ?? (await this.cachedLicense.attempt(trail)) ?? this.#community(trail);
-    const change = this.state.install(license, trail.attempts(), this.clock.now());
+    const attempts = trail.attempts();
+    const change = this.state.install(license, attempts, this.clock.now());
     if (license.token !== null) this.trustedTime.accepted(license.token.issuedAt, license.source !== 'static');
     if (change.message !== null) this.logger.info(change.message, { tier: license.tier, source: license.source });
     this.#warnIfGraceClamped(license);
     this.graceWarnings.check(license);
-    return { snapshot: change.after, replaced: true, ...backend };
+    return { snapshot: change.after, replaced: true, attempts, ...backend };
   }
 
   /** Settles once the background cache writes of issued tokens are done (for a clean stop). */

@@ -289,7 +289,7 @@ describe('license refresh with a real agent and a real HTTP backend', () => {
       expect(timers.delays).toEqual([]);
       await timers.advance(30 * DAY);
       expect(env.backend.requests).toEqual([]);
-      expect(started.status().refresh).toEqual({ enabled: false, last_attempt_at: expect.any(String), last_outcome: 'refreshed', last_error: null, next_at: null });
+      expect(started.status().refresh).toEqual({ enabled: false, last_attempt_at: expect.any(String), last_outcome: 'skipped', last_error: null, next_at: null });
     });
   });
 });

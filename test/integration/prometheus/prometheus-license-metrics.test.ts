@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
 import { PrometheusLicenseMetrics } from '../../../src/adapters/prometheus/prometheus-license-metrics.js';
 import { COMMUNITY_LICENSE, licenseFromToken } from '../../../src/domain/model/license.js';
 import { LicenseState } from '../../../src/domain/model/license-state.js';
@@ -9,15 +10,16 @@ const GRACE = 14 * DAY;
 
 let suspect = false;
 
-function setUp(apiKeyConfigured = true) {
+function setUp(apiKeyConfigured = true, refreshEnabled = apiKeyConfigured) {
   suspect = false;
   const clock = new FixedClock();
   const state = new LicenseState(clock.now());
-  const metrics = new PrometheusLicenseMetrics({ current: () => state.current(), clock, apiKeyConfigured, clockSuspect: () => suspect }, { processMetrics: false });
-  const installPro = (expiresInMs: number) => {
-    const claims = aLicenseClaims(clock.now(), { tier: 'pro', expiresAt: new Date(clock.now().getTime() + expiresInMs) });
+  const source = { current: () => state.current(), clock, apiKeyConfigured, refreshEnabled, clockSuspect: () => suspect, version: '1.2.3' };
+  const metrics = new PrometheusLicenseMetrics(source, { processMetrics: false });
+  const installPro = (expiresInMs: number, options: { source?: 'static' | 'api_key' | 'cache'; trial?: boolean } = {}) => {
+    const claims = aLicenseClaims(clock.now(), { tier: 'pro', trial: options.trial ?? false, expiresAt: new Date(clock.now().getTime() + expiresInMs) });
     const token = { jwt: 'x', gracePeriodMs: 14 * 86_400_000, claims, info: { kid: 'k', jti: null, issuedAt: claims.issuedAt, expiresAt: claims.expiresAt, fingerprint: 'f' } };
-    state.install(licenseFromToken(token, 'api_key'), [], clock.now());
+    state.install(licenseFromToken(token, options.source ?? 'api_key'), [], clock.now());
   };
   /** The value of one sample line, e.g. `softclient4es_license_tier{tier="pro"}`; undefined when absent. */
   const sample = async (series: string) => {
@@ -49,6 +51,40 @@ describe('PrometheusLicenseMetrics', () => {
     expect(await metrics.render()).not.toMatch(/^softclient4es_license_(expiry|grace_end)_seconds/m);
   });
 
+  it('exports the build info with the agent version', async () => {
+    const { sample } = setUp();
+    expect(await sample('softclient4es_build_info{version="1.2.3"}')).toBe(1);
+  });
+
+  it('exports the expiry as a Unix time and the token lifetime, both absent for Community', async () => {
+    const { clock, state, metrics, installPro, sample } = setUp();
+    installPro(DAY);
+    const issuedAt = clock.now().getTime() / 1000;
+    clock.advance(HOUR); // read at scrape time, but neither moves with the clock
+    expect(await sample('softclient4es_license_expiry_timestamp_seconds{tier="pro"}')).toBe(issuedAt + 86_400);
+    expect(await sample('softclient4es_license_token_lifetime_seconds{tier="pro"}')).toBe(2 * 86_400); // issued a day before it was installed
+    state.install(COMMUNITY_LICENSE, [], clock.now());
+    expect(await metrics.render()).not.toMatch(/^softclient4es_license_(expiry_timestamp|token_lifetime)_seconds/m);
+  });
+
+  it('exports the source of the license in force as a one-hot gauge, and whether it is a trial', async () => {
+    const { installPro, sample } = setUp();
+    expect(await sample('softclient4es_license_source{source="community"}')).toBe(1);
+    expect(await sample('softclient4es_license_trial')).toBe(0);
+    installPro(30 * DAY, { source: 'static', trial: true });
+    expect(await sample('softclient4es_license_source{source="static"}')).toBe(1);
+    expect(await sample('softclient4es_license_source{source="api_key"}')).toBe(0);
+    expect(await sample('softclient4es_license_source{source="cache"}')).toBe(0);
+    expect(await sample('softclient4es_license_source{source="community"}')).toBe(0);
+    expect(await sample('softclient4es_license_trial')).toBe(1);
+  });
+
+  it('exports whether periodic refresh runs, which an API key alone does not say', async () => {
+    expect(await setUp(true, true).sample('softclient4es_license_refresh_enabled')).toBe(1);
+    expect(await setUp(true, false).sample('softclient4es_license_refresh_enabled')).toBe(0);
+    expect(await setUp(true, false).sample('softclient4es_license_api_key_configured')).toBe(1);
+  });
+
   it('exports degradation and whether an API key is configured', async () => {
     const { state, clock, installPro, sample } = setUp(false);
     expect(await sample('softclient4es_license_api_key_configured')).toBe(0);
@@ -69,6 +105,14 @@ describe('PrometheusLicenseMetrics', () => {
     expect(await sample('softclient4es_license_last_successful_refresh_timestamp_seconds')).toBe(clock.now().getTime() / 1000);
   });
 
+  it('counts a refresh without a backend call as skipped, without stamping a success', async () => {
+    const { clock, metrics, sample } = setUp();
+    clock.advance(HOUR);
+    metrics.refreshFinished({ outcome: 'skipped', reason: null });
+    expect(await sample('softclient4es_license_refresh_attempts_total{outcome="skipped",reason="none"}')).toBe(1);
+    expect(await sample('softclient4es_license_last_successful_refresh_timestamp_seconds')).toBe(0);
+  });
+
   it('counts enforcement denials by kind and name', async () => {
     const { metrics, sample } = setUp();
     metrics.enforcementDenied({ kind: 'quota', name: 'max_joins' });
@@ -81,7 +125,7 @@ describe('PrometheusLicenseMetrics', () => {
   it('adds the default process metrics unless told not to', async () => {
     const clock = new FixedClock();
     const state = new LicenseState(clock.now());
-    const source = { current: () => state.current(), clock, apiKeyConfigured: false, clockSuspect: () => false };
+    const source = { current: () => state.current(), clock, apiKeyConfigured: false, refreshEnabled: false, clockSuspect: () => false, version: '1.2.3' };
     expect(await new PrometheusLicenseMetrics(source).render()).toMatch(/^process_cpu_user_seconds_total /m);
     expect(await new PrometheusLicenseMetrics(source, { processMetrics: false }).render()).not.toContain('process_cpu');
   });
@@ -91,5 +135,26 @@ describe('PrometheusLicenseMetrics', () => {
     expect(await sample('softclient4es_license_clock_suspect')).toBe(0);
     suspect = true;
     expect(await sample('softclient4es_license_clock_suspect')).toBe(1);
+  });
+
+  it('joins a host registry that already has the default metrics, adding no metric name twice', async () => {
+    const host = new Registry();
+    collectDefaultMetrics({ register: host });
+    new Counter({ name: 'host_requests_total', help: 'The host\'s own.', registers: [host] }).inc();
+    const clock = new FixedClock();
+    const state = new LicenseState(clock.now());
+    const source = { current: () => state.current(), clock, apiKeyConfigured: false, refreshEnabled: false, clockSuspect: () => false, version: '1.2.3' };
+
+    const metrics = new PrometheusLicenseMetrics(source, { registry: host });
+    expect(metrics.registry).toBe(host);
+    const text = await host.metrics();
+    const families = [...text.matchAll(/^# TYPE (\S+) /gm)].map((match) => match[1]);
+    expect(families).toEqual(expect.arrayContaining(['host_requests_total', 'process_cpu_user_seconds_total', 'softclient4es_license_tier']));
+    expect(families.length).toBe(new Set(families).size);
+    expect(await metrics.render()).toMatch(/^host_requests_total 1$/m);
+    // Asking for the process metrics again in a registry that has them is refused, not merged.
+    const other = new Registry();
+    collectDefaultMetrics({ register: other });
+    expect(() => new PrometheusLicenseMetrics(source, { registry: other, processMetrics: true })).toThrow(/already been registered/);
   });
 });

@@ -72,6 +72,44 @@ describe('RefreshLicense', () => {
   });
 });
 
+describe('RefreshLicense without a backend call', () => {
+  it('is skipped, not refreshed, when no API key is configured, even when the cache supplies a license', async () => {
+    const h = resolutionHarness();
+    const telemetry = new RecordingTelemetry();
+    h.cache.jwt = h.verifier.issue(aLicenseClaims(h.clock.now(), { tier: 'pro' }));
+    const refresh = new RefreshLicense(h.build({ apiKey: null }), h.state, h.clock, telemetry);
+    const outcome = await refresh.execute();
+
+    expect(outcome).toMatchObject({ status: 'skipped', failure: null });
+    expect(outcome.snapshot.license.source).toBe('cache');
+    expect(refresh.status()).toMatchObject({ lastOutcome: 'skipped', lastError: null });
+    expect(telemetry.refreshes).toEqual([{ outcome: 'skipped', reason: null }]);
+  });
+
+  it('is skipped while a valid static JWT is in force, API key or not: the backend is never reached', async () => {
+    const h = resolutionHarness();
+    const telemetry = new RecordingTelemetry();
+    const staticJwt = h.verifier.issue(aLicenseClaims(h.clock.now(), { tier: 'enterprise' }));
+    const refresh = new RefreshLicense(h.build({ staticJwt, apiKey: API_KEY }), h.state, h.clock, telemetry);
+    const outcome = await refresh.execute();
+
+    expect(outcome).toMatchObject({ status: 'skipped', failure: null });
+    expect(outcome.snapshot.license.source).toBe('static');
+    expect(h.backend.requests).toHaveLength(0);
+    expect(telemetry.refreshes).toEqual([{ outcome: 'skipped', reason: null }]);
+  });
+
+  it('is refreshed once the static JWT no longer verifies and the backend answers', async () => {
+    const h = resolutionHarness();
+    const telemetry = new RecordingTelemetry();
+    h.backend.answer(issued(h.verifier.issue(aLicenseClaims(h.clock.now(), { tier: 'pro' }))));
+    const refresh = new RefreshLicense(h.build({ staticJwt: 'not-a-token', apiKey: API_KEY }), h.state, h.clock, telemetry);
+
+    expect(await refresh.execute()).toMatchObject({ status: 'refreshed' });
+    expect(telemetry.refreshes).toEqual([{ outcome: 'refreshed', reason: null }]);
+  });
+});
+
 describe('ForceRefresh', () => {
   it('answers no_api_key without an API key', async () => {
     const s = setUp();

@@ -43,6 +43,12 @@ describe('nextRefreshDelay', () => {
     }
   });
 
+  it('plans a refresh that made no backend call (skipped) like a success, never as a failure to back off from', () => {
+    const skipped = (snapshot: LicenseSnapshot) => ({ status: 'skipped' as const, retryAfterMs: null, snapshot });
+    expect(nextRefreshDelay(skipped(expiringIn(365 * DAY)), 0, now, policy, middle)).toBe(24 * HOUR);
+    expect(nextRefreshDelay(skipped(expiringIn(10 * HOUR)), 0, now, policy, middle)).toBe(8 * HOUR);
+  });
+
   it('backs off exponentially from 1 s after failures, up to 5 minutes', () => {
     const delays = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 20].map((n) => nextRefreshDelay(failed(), n, now, policy, middle));
     expect(delays).toEqual([1, 2, 4, 8, 16, 32, 64, 128, 256, 300, 300].map((s) => s * SECOND));
