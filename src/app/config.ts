@@ -1,5 +1,6 @@
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
+import { proxyAuthorization, type ProxySettings } from '../adapters/http/proxy-route.js';
 import { TextGate, type SafeText } from '../domain/model/safe-text.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -20,6 +21,8 @@ export interface AgentConfig {
   readonly gracePeriodMs: number;
   readonly connectTimeoutMs: number;
   readonly readTimeoutMs: number;
+  /** `HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY` (either case), read once; proxy credentials are secrets. */
+  readonly proxy: ProxySettings;
   /** Null: generate one and keep it in `<cacheDir>/admin-token`. */
   readonly adminToken: string | null;
   readonly adminRefreshMinIntervalMs: number;
@@ -114,6 +117,14 @@ export function loadConfig(env: Env, home: string = homedir()): AgentConfig {
     parse(name, (value) => parseDuration(value, DURATION_RANGES[name]), read(name) ?? fallback, 0);
   const url = (name: string, fallback: string, form: UrlForm): URL =>
     parse(name, (value) => parseUrl(value, form), read(name) ?? fallback, new URL(fallback));
+  /** Lower case wins, as proxy-from-env reads them; every form that is set is checked. */
+  const proxyUrl = (name: string): URL | null => {
+    const [lower, upper] = [name.toLowerCase(), name].map((variable) => {
+      const value = read(variable);
+      return value === undefined ? null : parse(variable, parseProxyUrl, value, null);
+    });
+    return lower ?? upper ?? null;
+  };
 
   const config: AgentConfig = {
     staticLicenseJwt: read('SOFTCLIENT4ES_LICENSE_KEY') ?? null,
@@ -128,6 +139,7 @@ export function loadConfig(env: Env, home: string = homedir()): AgentConfig {
     gracePeriodMs: duration('SOFTCLIENT4ES_LICENSE_GRACE_PERIOD', '14d'),
     connectTimeoutMs: duration('SOFTCLIENT4ES_LICENSE_CONNECT_TIMEOUT', '10s'),
     readTimeoutMs: duration('SOFTCLIENT4ES_LICENSE_READ_TIMEOUT', '10s'),
+    proxy: { httpsProxy: proxyUrl('HTTPS_PROXY'), httpProxy: proxyUrl('HTTP_PROXY'), noProxy: read('no_proxy') ?? read('NO_PROXY') ?? null },
     adminToken: read('SOFTCLIENT4ES_ADMIN_TOKEN') ?? null,
     adminRefreshMinIntervalMs: duration('SOFTCLIENT4ES_ADMIN_REFRESH_MIN_INTERVAL', '10s'),
     host: read('HOST') ?? '127.0.0.1',
@@ -203,6 +215,34 @@ const ISSUER_URL: UrlForm = {
 function parseIssuer(value: string): string {
   parseUrl(value, ISSUER_URL);
   return value;
+}
+
+const PROXY_URL_FORM = 'an http:// or https:// proxy URL (user:password@ allowed, percent-encoded) without path, query or fragment';
+
+/**
+ * An outbound proxy: `http://` or `https://`, a host, maybe a port and credentials that decode.
+ * Never echoed when it may hold credentials (any `@`, with or without a scheme).
+ */
+function parseProxyUrl(value: string): URL {
+  const url = URL.canParse(value) ? new URL(value) : null;
+  const usable =
+    url !== null &&
+    (url.protocol === 'http:' || url.protocol === 'https:') &&
+    (url.pathname === '' || url.pathname === '/') &&
+    url.search === '' &&
+    url.hash === '' &&
+    decodableCredentials(url);
+  if (!usable) throw new InvalidValue(PROXY_URL_FORM, !value.includes('@'));
+  return url;
+}
+
+function decodableCredentials(url: URL): boolean {
+  try {
+    proxyAuthorization(url);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** A URL of `form`. A value that holds credentials (`user:pass@`) is never echoed, parsed or not. */

@@ -8,6 +8,7 @@
  * ```
  */
 export { loadConfig, ConfigError, type AgentConfig } from './config.js';
+export type { ProxySettings } from '../adapters/http/proxy-route.js';
 export { createLicenseAgent, defaultModules, type AgentModules, type LicenseAgentOptions } from './create-license-agent.js';
 export { LicenseAgent } from './license-agent.js';
 export { TYPES } from '../ports/types.js';
