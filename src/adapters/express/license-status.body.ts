@@ -15,11 +15,13 @@ export interface StatusContext {
   readonly now: Date;
   readonly clock: { readonly suspect: boolean; readonly highWaterAt: Date };
   readonly instanceId: string;
+  /** `host:port` of the proxy in the way to the backend; null: direct. */
+  readonly proxy: SafeText | null;
   readonly refresh: RefreshInfo;
 }
 
 /** `GET /admin/license`: the license in force, in the snake_case shape of the admin API contract. */
-export function licenseStatusBody(snapshot: LicenseSnapshot, { now, clock, instanceId, refresh }: StatusContext) {
+export function licenseStatusBody(snapshot: LicenseSnapshot, { now, clock, instanceId, proxy, refresh }: StatusContext) {
   const { license } = snapshot;
   const expiry = license.expiresAt === null ? null : assessExpiry(license.expiresAt, now, license.gracePeriodMs);
   const inGrace = expiry?.status === 'early_grace' || expiry?.status === 'mid_grace';
@@ -43,6 +45,7 @@ export function licenseStatusBody(snapshot: LicenseSnapshot, { now, clock, insta
     },
     instance_id: instanceId,
     clock: { suspect: clock.suspect, high_water_at: clock.highWaterAt.toISOString() },
+    proxy,
     refresh: {
       enabled: refresh.enabled,
       last_attempt_at: refresh.lastAttemptAt?.toISOString() ?? null,
