@@ -1,6 +1,7 @@
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { BoundedFileError, readBoundedRegularFileSync } from '../adapters/fs/bounded-file.js';
+import { proxyAuthorization, type ProxySettings } from '../adapters/http/proxy-route.js';
 import { TextGate, type SafeText } from '../domain/model/safe-text.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -21,6 +22,8 @@ export interface AgentConfig {
   readonly gracePeriodMs: number;
   readonly connectTimeoutMs: number;
   readonly readTimeoutMs: number;
+  /** `HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY` (either case), read once; proxy credentials are secrets. */
+  readonly proxy: ProxySettings;
   /** Null: generate one and keep it in `<cacheDir>/admin-token`. */
   readonly adminToken: string | null;
   readonly adminRefreshMinIntervalMs: number;
@@ -145,6 +148,14 @@ export class EnvParser {
     return this.parse(name, (value) => parseUrl(value, form), fallback, new URL(fallback));
   }
 
+  /** An outbound proxy URL from `name`, lower case winning as proxy-from-env reads them; every form set is checked. */
+  proxyUrl(name: string): URL | null {
+    const [lower, upper] = [name.toLowerCase(), name].map((variable) =>
+      this.read(variable) === undefined ? null : this.parse(variable, parseProxyUrl, '', null),
+    );
+    return lower ?? upper ?? null;
+  }
+
   /**
    * A secret from `name` or from the file named by `name_FILE` (a regular file of at most 64 KiB,
    * read without blocking; its content trimmed). Both set is a problem; a value is never echoed.
@@ -211,6 +222,11 @@ export function agentConfigFrom(vars: EnvParser): AgentConfig {
     gracePeriodMs: vars.duration('SOFTCLIENT4ES_LICENSE_GRACE_PERIOD', '14d'),
     connectTimeoutMs: vars.duration('SOFTCLIENT4ES_LICENSE_CONNECT_TIMEOUT', '10s'),
     readTimeoutMs: vars.duration('SOFTCLIENT4ES_LICENSE_READ_TIMEOUT', '10s'),
+    proxy: {
+      httpsProxy: vars.proxyUrl('HTTPS_PROXY'),
+      httpProxy: vars.proxyUrl('HTTP_PROXY'),
+      noProxy: vars.read('no_proxy') ?? vars.read('NO_PROXY') ?? null,
+    },
     adminToken: vars.secret('SOFTCLIENT4ES_ADMIN_TOKEN'),
     adminRefreshMinIntervalMs: vars.duration('SOFTCLIENT4ES_ADMIN_REFRESH_MIN_INTERVAL', '10s'),
     upgradeUrl: vars.url('SOFTCLIENT4ES_UPGRADE_URL', DEFAULT_UPGRADE_URL, UPGRADE_URL).href,
@@ -288,6 +304,34 @@ const ISSUER_URL: UrlForm = {
 function parseIssuer(value: string): string {
   parseUrl(value, ISSUER_URL);
   return value;
+}
+
+const PROXY_URL_FORM = 'an http:// or https:// proxy URL (user:password@ allowed, percent-encoded) without path, query or fragment';
+
+/**
+ * An outbound proxy: `http://` or `https://`, a host, maybe a port and credentials that decode.
+ * Never echoed when it may hold credentials (any `@`, with or without a scheme).
+ */
+function parseProxyUrl(value: string): URL {
+  const url = URL.canParse(value) ? new URL(value) : null;
+  const usable =
+    url !== null &&
+    (url.protocol === 'http:' || url.protocol === 'https:') &&
+    (url.pathname === '' || url.pathname === '/') &&
+    url.search === '' &&
+    url.hash === '' &&
+    decodableCredentials(url);
+  if (!usable) throw new InvalidValue(PROXY_URL_FORM, !value.includes('@'));
+  return url;
+}
+
+function decodableCredentials(url: URL): boolean {
+  try {
+    proxyAuthorization(url);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** A URL of `form`. A value that holds credentials (`user:pass@`) is never echoed, parsed or not. */

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { Container, type ContainerModule, type ServiceIdentifier } from 'inversify';
 import { ExpressEnforcement } from '../adapters/express/enforcement.js';
 import type { MetricsExposition } from '../adapters/express/metrics-handler.js';
+import { proxySecrets } from '../adapters/http/proxy-route.js';
 import { PinoLogger } from '../adapters/pino/pino-logger.js';
 import { TextGate } from '../domain/model/safe-text.js';
 import type { ExpireLicense } from '../domain/expiry/expire-license.js';
@@ -22,7 +23,7 @@ import { GatedLogger } from './gated-logger.js';
 import type { HighWaterClock } from './high-water-clock.js';
 import { LicenseAgent } from './license-agent.js';
 import { coreModule, HIGH_WATER_CLOCK, systemModule } from './modules/core.module.js';
-import { httpBackendModule } from './modules/http-backend.module.js';
+import { backendProxy, httpBackendModule } from './modules/http-backend.module.js';
 import { joseVerifierModule } from './modules/jose-verifier.module.js';
 import { licenseModule } from './modules/license.module.js';
 import { lowdbStorageModule } from './modules/lowdb-storage.module.js';
@@ -75,7 +76,8 @@ export function defaultModules(options: Pick<LicenseAgentOptions, 'metrics'> = {
 
 /** The secrets of a configuration: never to be printed. */
 export function configSecrets(config: AgentConfig): string[] {
-  return [config.apiKey, config.adminToken, config.staticLicenseJwt].filter((secret): secret is string => secret !== null);
+  const secrets = [config.apiKey, config.adminToken, config.staticLicenseJwt].filter((secret): secret is string => secret !== null);
+  return [...secrets, ...proxySecrets(config.proxy)];
 }
 
 /** The text gate for a configuration: it removes the configuration's secrets from any text. */
@@ -140,6 +142,7 @@ export async function createLicenseAgent(config: AgentConfig, options: LicenseAg
     enforcement,
     metrics: await get<MetricsExposition>(TYPES.Metrics),
     instanceId: await get<string>(TYPES.InstanceId),
+    proxy: gate.passOptional(backendProxy(config)?.host),
     adminToken,
     cacheWritesSettled: async () => (await get<ResolveLicense>(TYPES.ResolveLicense)).cacheWritesSettled(),
   });

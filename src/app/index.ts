@@ -12,6 +12,7 @@
  */
 export type {} from '../adapters/express/license-request.js';
 export { loadConfig, ConfigError, DEFAULT_UPGRADE_URL, type AgentConfig, type ConfigProblem, type LogLevel } from './config.js';
+export type { ProxySettings } from '../adapters/http/proxy-route.js';
 export { createLicenseAgent, defaultModules, type AgentModules, type LicenseAgentOptions } from './create-license-agent.js';
 export { LicenseAgent } from './license-agent.js';
 export type { PrometheusMetricsOptions } from '../adapters/prometheus/prometheus-license-metrics.js';

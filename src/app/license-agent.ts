@@ -9,6 +9,7 @@ import type { LicenseSnapshot, LicenseState } from '../domain/model/license-stat
 import type { ForceRefresh } from '../domain/refresh/force-refresh.js';
 import type { RefreshLicense, RefreshOutcome } from '../domain/refresh/refresh-license.js';
 import type { ExpireLicense } from '../domain/expiry/expire-license.js';
+import type { SafeText } from '../domain/model/safe-text.js';
 import type { Logger } from '../ports/logger.port.js';
 import type { AgentConfig } from './config.js';
 import type { ExpiryWatch } from './expiry-watch.js';
@@ -30,6 +31,8 @@ export interface LicenseAgentParts {
   readonly enforcement: ExpressEnforcement;
   readonly metrics: MetricsExposition;
   readonly instanceId: string;
+  /** `host:port` of the proxy in the way to the backend; null: direct. */
+  readonly proxy: SafeText | null;
   readonly adminToken: string | null;
   /** Settles when the background cache writes asked for so far are done. */
   readonly cacheWritesSettled: () => Promise<void>;
@@ -102,12 +105,13 @@ export class LicenseAgent {
 
   /** The body of `GET /admin/license`. */
   status(): LicenseStatusBody {
-    const { clock, instanceId, refreshLicense, scheduler } = this.parts;
+    const { clock, instanceId, proxy, refreshLicense, scheduler } = this.parts;
     const refresh = refreshLicense.status();
     return licenseStatusBody(this.current(), {
       now: clock.now(),
       clock: { suspect: clock.suspect, highWaterAt: clock.mark().highWaterAt },
       instanceId,
+      proxy,
       refresh: { ...refresh, enabled: scheduler !== null, nextAt: scheduler?.nextAt ?? null },
     });
   }

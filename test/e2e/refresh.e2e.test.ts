@@ -130,6 +130,7 @@ describe('the built server refreshing its license', () => {
   it('answers /readyz 503 during SOFTCLIENT4ES_SHUTDOWN_DRAIN before the listener closes, then exits 0', async () => {
     const started = await ServerProcess.start(env.env({ SOFTCLIENT4ES_SHUTDOWN_DRAIN: '1500ms' }));
     server = started.server;
+    await server.waitForLog((line) => line.msg === 'Running in Community mode'); // the initial resolution is over
     expect((await fetch(`${started.url}/readyz`)).status).toBe(200);
 
     const exited = server.stop('SIGTERM', 8_000);

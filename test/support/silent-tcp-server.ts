@@ -15,6 +15,7 @@ export class SilentTcpServer {
       this.connections += 1;
       this.#sockets.add(socket);
       socket.on('error', () => undefined); // the client hanging up is expected
+      socket.resume(); // reads and drops what the client says, so that its hanging up is seen
       socket.once('close', () => this.#sockets.delete(socket));
     });
   }
@@ -24,6 +25,11 @@ export class SilentTcpServer {
     server.#server.listen(0, '127.0.0.1');
     await once(server.#server, 'listening');
     return server;
+  }
+
+  /** Connections still open (the client has not hung up). */
+  get open(): number {
+    return this.#sockets.size;
   }
 
   get port(): number {

@@ -19,6 +19,8 @@ export interface StatusContext {
   readonly now: Date;
   readonly clock: { readonly suspect: boolean; readonly highWaterAt: Date };
   readonly instanceId: string;
+  /** `host:port` of the proxy in the way to the backend; null: direct. */
+  readonly proxy: SafeText | null;
   readonly refresh: RefreshInfo;
 }
 
@@ -44,6 +46,8 @@ export interface LicenseStatusBody {
   };
   readonly instance_id: string;
   readonly clock: { readonly suspect: boolean; readonly high_water_at: string };
+  /** The proxy (`host:port`) the backend is reached through, or null for a direct connection. */
+  readonly proxy: string | null;
   readonly refresh: {
     readonly enabled: boolean;
     readonly last_attempt_at: string | null;
@@ -56,7 +60,7 @@ export interface LicenseStatusBody {
 }
 
 /** `GET /admin/license`: the license in force, in the snake_case shape of the admin API contract. */
-export function licenseStatusBody(snapshot: LicenseSnapshot, { now, clock, instanceId, refresh }: StatusContext): LicenseStatusBody {
+export function licenseStatusBody(snapshot: LicenseSnapshot, { now, clock, instanceId, proxy, refresh }: StatusContext): LicenseStatusBody {
   const { license } = snapshot;
   const expiry = license.expiresAt === null ? null : assessExpiry(license.expiresAt, now, license.gracePeriodMs);
   const inGrace = expiry?.status === 'early_grace' || expiry?.status === 'mid_grace';
@@ -80,6 +84,7 @@ export function licenseStatusBody(snapshot: LicenseSnapshot, { now, clock, insta
     },
     instance_id: instanceId,
     clock: { suspect: clock.suspect, high_water_at: clock.highWaterAt.toISOString() },
+    proxy,
     refresh: {
       enabled: refresh.enabled,
       last_attempt_at: refresh.lastAttemptAt?.toISOString() ?? null,

@@ -4,6 +4,7 @@ import type { TextGate } from '../../domain/model/safe-text.js';
 import type { Clock } from '../../ports/clock.port.js';
 import type { IssuedToken, TokenBackend, TokenRequest } from '../../ports/token-backend.port.js';
 import { ConnectionDeadline } from './connection-deadline.js';
+import type { ProxyRoute } from './proxy-route.js';
 import { backendErrorBody, parseIssuedToken, parseRetryAfter } from './token-response.js';
 
 export const TOKEN_PATH = 'api/v1/licenses/token';
@@ -14,6 +15,8 @@ export interface HttpTokenBackendOptions {
   readonly baseUrl: URL;
   readonly connectTimeoutMs: number;
   readonly readTimeoutMs: number;
+  /** The proxy in the way (`proxyRouteFor`); null or absent: direct. */
+  readonly proxy?: ProxyRoute | null;
 }
 
 /**
@@ -23,6 +26,7 @@ export interface HttpTokenBackendOptions {
  */
 export class HttpTokenBackend implements TokenBackend {
   readonly #endpoint: URL;
+  readonly #proxy: ProxyRoute | null;
 
   constructor(
     private readonly options: HttpTokenBackendOptions,
@@ -32,10 +36,11 @@ export class HttpTokenBackend implements TokenBackend {
     const base = new URL(options.baseUrl);
     if (!base.pathname.endsWith('/')) base.pathname += '/';
     this.#endpoint = new URL(TOKEN_PATH, base);
+    this.#proxy = options.proxy ?? null;
   }
 
   async requestToken({ apiKey, instanceId, agentVersion }: TokenRequest): Promise<IssuedToken> {
-    const deadline = new ConnectionDeadline(this.#endpoint, this.options.connectTimeoutMs, this.options.readTimeoutMs);
+    const deadline = new ConnectionDeadline(this.#endpoint, this.#proxy, this.options.connectTimeoutMs, this.options.readTimeoutMs);
     try {
       const response = await fetch(this.#endpoint, {
         method: 'POST',
@@ -51,6 +56,9 @@ export class HttpTokenBackend implements TokenBackend {
         agent: deadline.agent,
         size: MAX_RESPONSE_BYTES,
       });
+      // A refused CONNECT is replayed as the response: the proxy's answer, never read as the backend's.
+      const refused = this.#tunnelRefused(deadline);
+      if (refused !== null) throw refused;
       return this.#interpret(response, await readBody(response));
     } catch (error) {
       throw error instanceof BackendError ? error : this.#translate(error, deadline);
@@ -83,15 +91,36 @@ export class HttpTokenBackend implements TokenBackend {
 
   #translate(error: unknown, deadline: ConnectionDeadline): BackendError {
     const host = this.#endpoint.host;
+    const proxy = this.#proxy;
+    const where = proxy === null ? host : `${host} through proxy ${proxy.host}`;
     if (deadline.expired === 'connect') {
-      return new BackendError('BACKEND.TIMEOUT', `could not connect to the license backend at ${host} within ${this.options.connectTimeoutMs} ms`, { cause: error });
+      return new BackendError('BACKEND.TIMEOUT', `could not connect to the license backend at ${where} within ${this.options.connectTimeoutMs} ms`, { cause: error });
     }
     if (deadline.expired === 'read') {
-      return new BackendError('BACKEND.TIMEOUT', `license backend at ${host} did not answer within ${this.options.readTimeoutMs} ms`, { cause: error });
+      return new BackendError('BACKEND.TIMEOUT', `license backend at ${where} did not answer within ${this.options.readTimeoutMs} ms`, { cause: error });
     }
+    const refused = this.#tunnelRefused(deadline);
+    if (refused !== null) return refused;
     if (error instanceof FetchError && error.type === 'max-size') return tooLarge();
     const code = error instanceof FetchError ? error.code : undefined;
-    return new BackendError('BACKEND.UNREACHABLE', `license backend at ${host} is unreachable (${describeNetworkError(code)})`, { cause: error });
+    if (proxy !== null && deadline.proxyStatus === null) {
+      // No tunnel yet: whatever failed was the proxy (its address, its connection, its answer).
+      const reason = code === undefined ? 'no answer to CONNECT' : describeNetworkError(code);
+      return new BackendError('BACKEND.UNREACHABLE', `proxy at ${proxy.host} for the license backend at ${host} is unreachable (${reason})`, { cause: error });
+    }
+    return new BackendError('BACKEND.UNREACHABLE', `license backend at ${where} is unreachable (${describeNetworkError(code)})`, { cause: error });
+  }
+
+  /** The proxy answered CONNECT with something other than 200: transient, whatever the status (DESIGN §4). */
+  #tunnelRefused({ proxyStatus: status }: ConnectionDeadline): BackendError | null {
+    if (this.#proxy === null || status === null || status === 200) return null;
+    const valid = Number.isInteger(status);
+    const answer = !valid ? 'an answer that is not HTTP' : status === 407 ? 'HTTP 407 (proxy authentication required: check the proxy credentials)' : `HTTP ${status}`;
+    return new BackendError(
+      'BACKEND.UNEXPECTED_STATUS',
+      `proxy at ${this.#proxy.host} refused the tunnel to the license backend at ${this.#endpoint.host} with ${answer}`,
+      { status: valid ? status : null },
+    );
   }
 }
 

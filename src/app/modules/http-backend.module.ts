@@ -1,18 +1,24 @@
 import { ContainerModule } from 'inversify';
 import { HttpTokenBackend } from '../../adapters/http/http-token-backend.js';
+import { proxyRouteFor, type ProxyRoute } from '../../adapters/http/proxy-route.js';
 import type { TextGate } from '../../domain/model/safe-text.js';
 import type { Clock } from '../../ports/clock.port.js';
 import { TYPES } from '../../ports/types.js';
 import type { AgentConfig } from '../config.js';
 
-/** The license backend over HTTP(S) with node-fetch. */
+/** The license backend over HTTP(S) with node-fetch, through the configured proxy if any. */
 export function httpBackendModule(): ContainerModule {
   return new ContainerModule(({ bind }) => {
     bind(TYPES.TokenBackend)
       .toResolvedValue(
         (config: AgentConfig, clock: Clock, gate: TextGate) =>
           new HttpTokenBackend(
-            { baseUrl: config.backendUrl, connectTimeoutMs: config.connectTimeoutMs, readTimeoutMs: config.readTimeoutMs },
+            {
+              baseUrl: config.backendUrl,
+              connectTimeoutMs: config.connectTimeoutMs,
+              readTimeoutMs: config.readTimeoutMs,
+              proxy: backendProxy(config),
+            },
             clock,
             gate,
           ),
@@ -20,4 +26,9 @@ export function httpBackendModule(): ContainerModule {
       )
       .inSingletonScope();
   });
+}
+
+/** The proxy that requests to the configured backend go through (proxy-from-env decides); null: direct. */
+export function backendProxy(config: AgentConfig): ProxyRoute | null {
+  return proxyRouteFor(config.backendUrl, config.proxy);
 }

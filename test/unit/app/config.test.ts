@@ -196,7 +196,7 @@ describe('loadConfig', () => {
   });
 
   it('property: never throws anything but ConfigError, never yields a number that is not finite or out of range', () => {
-    const variables = [...Object.keys(DURATION_RANGES), 'PORT', 'SOFTCLIENT4ES_LICENSE_URL', 'SOFTCLIENT4ES_LICENSE_ISSUER', 'LOG_LEVEL'];
+    const variables = [...Object.keys(DURATION_RANGES), 'PORT', 'SOFTCLIENT4ES_LICENSE_URL', 'SOFTCLIENT4ES_LICENSE_ISSUER', 'LOG_LEVEL', 'HTTPS_PROXY', 'http_proxy'];
     const durationLike = fc
       .tuple(fc.oneof(fc.nat(), fc.double({ noNaN: false }), fc.constant(1e300)), fc.constantFrom('ms', 's', 'm', 'h', 'd', '', 'w'))
       .map(([n, unit]) => `${n}${unit}`);
@@ -262,5 +262,68 @@ describe('parseDuration', () => {
 
   it.each(['', '10', 's', '1w', '1.s', ' 1s', '1e3s', '-1s', `${'9'.repeat(400)}d`])('rejects %j', (text) => {
     expect(() => parseDuration(text, ANY)).toThrow(/^a duration: /);
+  });
+});
+
+describe('loadConfig: proxy variables', () => {
+  const proxyOf = (env: Record<string, string>) => {
+    const { httpsProxy, httpProxy, noProxy } = load(env).proxy;
+    return { httpsProxy: httpsProxy?.href ?? null, httpProxy: httpProxy?.href ?? null, noProxy };
+  };
+
+  it('are unset by default', () => {
+    expect(proxyOf({})).toEqual({ httpsProxy: null, httpProxy: null, noProxy: null });
+  });
+
+  it('reads HTTPS_PROXY, HTTP_PROXY and NO_PROXY, with credentials, from the given environment only', () => {
+    expect(proxyOf({ HTTPS_PROXY: 'http://user:p%40ss@proxy.corp:3128', HTTP_PROXY: 'https://proxy.corp', NO_PROXY: 'localhost,.corp' })).toEqual({
+      httpsProxy: 'http://user:p%40ss@proxy.corp:3128/',
+      httpProxy: 'https://proxy.corp/',
+      noProxy: 'localhost,.corp',
+    });
+  });
+
+  it('prefers the lower-case forms, as proxy-from-env does', () => {
+    expect(
+      proxyOf({
+        https_proxy: 'http://lower:1',
+        HTTPS_PROXY: 'http://upper:1',
+        http_proxy: 'http://lower:2',
+        HTTP_PROXY: 'http://upper:2',
+        no_proxy: 'lower',
+        NO_PROXY: 'upper',
+      }),
+    ).toEqual({ httpsProxy: 'http://lower:1/', httpProxy: 'http://lower:2/', noProxy: 'lower' });
+    expect(proxyOf({ HTTPS_PROXY: 'http://upper:1', https_proxy: '' })).toMatchObject({ httpsProxy: 'http://upper:1/' });
+  });
+
+  it.each(['proxy.corp:3128', 'socks5://proxy.corp:1080', 'http://proxy.corp:3128/path', 'http://proxy.corp:3128/?q=1', 'http://proxy.corp:99999', 'not a url'])(
+    'refuses %s, naming the variable and quoting the value (no credentials in it)',
+    (value) => {
+      for (const variable of ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy']) {
+        expect(() => load({ [variable]: value })).toThrow(`Invalid ${variable}: expected an http:// or https:// proxy URL`);
+        expect(() => load({ [variable]: value })).toThrow(`(got "${value}")`);
+      }
+    },
+  );
+
+  it.each([
+    'user:hunter2@proxy.corp:3128', // no scheme
+    'socks5://user:hunter2@proxy.corp:1080',
+    'http://user:hunter2@proxy.corp:99999',
+    'http://user:hunter2@proxy.corp:3128/path',
+    'http://user:hunter2%zz@proxy.corp:3128', // does not decode
+    'http://user:hunter2@',
+  ])('refuses %s without quoting it: it holds credentials', (value) => {
+    const error = catchConfigError({ HTTPS_PROXY: value, HTTP_PROXY: value });
+    expect(error.message.split('\n')).toEqual([
+      expect.stringMatching(/^Invalid HTTPS_PROXY: expected [^"]*$/),
+      expect.stringMatching(/^Invalid HTTP_PROXY: expected [^"]*$/),
+    ]);
+    expect(error.message).not.toContain('hunter2');
+  });
+
+  it('checks both forms of a variable, even the one that is not used', () => {
+    expect(() => load({ https_proxy: 'http://proxy.corp:3128', HTTPS_PROXY: 'proxy.corp:3128' })).toThrow(/^Invalid HTTPS_PROXY: /);
   });
 });
