@@ -4,6 +4,7 @@ import { BackendLicenseStep } from '../../src/domain/resolution/backend-license.
 import { CachedLicenseStep } from '../../src/domain/resolution/cached-license.step.js';
 import { ResolveLicense } from '../../src/domain/resolution/resolve-license.js';
 import { StaticLicenseStep } from '../../src/domain/resolution/static-license.step.js';
+import { ConditionLog } from '../../src/domain/logging/condition-log.js';
 import { TextGate } from '../../src/domain/model/safe-text.js';
 import { FakeLicenseVerifier } from './fake-license-verifier.js';
 import { InMemoryTrustedTime } from './in-memory-trusted-time.js';
@@ -36,7 +37,16 @@ export function resolutionHarness() {
   const build = ({ staticJwt = null, apiKey = null }: HarnessOptions = {}): ResolveLicense =>
     new ResolveLicense(
       new StaticLicenseStep(staticJwt, verifier, logger, gate),
-      new BackendLicenseStep({ apiKey, instanceId: INSTANCE_ID, agentVersion: '9.9.9' }, backend, verifier, cache, trustedTime, logger, gate),
+      new BackendLicenseStep(
+        { apiKey, instanceId: INSTANCE_ID, agentVersion: '9.9.9' },
+        backend,
+        verifier,
+        cache,
+        trustedTime,
+        logger,
+        gate,
+        new ConditionLog(logger, clock),
+      ),
       new CachedLicenseStep(cache, verifier, trustedTime, logger, gate),
       state,
       graceWarnings,

@@ -17,6 +17,7 @@ import type { TokenBackend } from '../../ports/token-backend.port.js';
 import type { TrustedTime } from '../../ports/trusted-time.port.js';
 import type { TextGate } from '../../domain/model/safe-text.js';
 import { TYPES } from '../../ports/types.js';
+import { ConditionLog } from '../../domain/logging/condition-log.js';
 import type { AgentConfig } from '../config.js';
 import { AGENT_VERSION } from '../version.js';
 
@@ -57,6 +58,7 @@ export function licenseModule(): ContainerModule {
               trustedTime,
               logger,
               gate,
+              new ConditionLog(logger, clock),
             ),
             new CachedLicenseStep(cache, verifier, trustedTime, logger, gate),
             state,

@@ -1,6 +1,7 @@
 import type { LicenseCache } from '../../ports/license-cache.port.js';
 import type { LicenseVerifier } from '../../ports/license-verifier.port.js';
 import type { Logger } from '../../ports/logger.port.js';
+import type { ConditionLog } from '../logging/condition-log.js';
 import type { TokenBackend } from '../../ports/token-backend.port.js';
 import type { TrustedTime } from '../../ports/trusted-time.port.js';
 import { parseApiKey } from '../model/api-key.js';
@@ -35,6 +36,7 @@ export class BackendLicenseStep {
     private readonly trustedTime: TrustedTime,
     private readonly logger: Logger,
     private readonly gate: TextGate,
+    private readonly conditions: ConditionLog,
   ) {}
 
   async attempt(trail: ResolutionTrail): Promise<License | null> {
@@ -45,6 +47,7 @@ export class BackendLicenseStep {
     }
     try {
       const token = await this.#fetchVerifiedToken(apiKey);
+      this.conditions.recovered('License backend reachable again');
       this.#writeToCacheBehind(token.jwt);
       trail.used('api_key');
       return licenseFromToken(token, 'api_key');
@@ -102,20 +105,22 @@ export class BackendLicenseStep {
     }
   }
 
+  /** Once per condition, not once per retry (`ConditionLog`): a down backend does not flood the log. */
   #logFailure(error: unknown, failure: Failure): void {
     const { code, message } = failure;
+    const report = this.conditions.report.bind(this.conditions, code);
     if (error instanceof LicenseTokenError && error.code === 'LICENSE.SUPERSEDED') {
-      this.logger.warn(`License backend answered with an older license than the one already accepted: ${message}`, { code });
+      report('transient', 'warn', `License backend answered with an older license than the one already accepted: ${message}`, { code });
     } else if (error instanceof LicenseTokenError) {
-      this.logger.error(`License issued by the backend failed verification: ${message}`, { code });
+      report('transient', 'error', `License issued by the backend failed verification: ${message}`, { code });
     } else if (error instanceof BackendError && error.transient) {
-      this.logger.warn(`License backend request failed: ${message}`, { code, status: error.status });
+      report('transient', 'warn', `License backend request failed: ${message}`, { code, status: error.status });
     } else if (error instanceof BackendError) {
-      this.logger.error(`License backend rejected the API key (HTTP ${error.status ?? 401}): ${message}`, { code, status: error.status });
+      report('permanent', 'error', `License backend rejected the API key (HTTP ${error.status ?? 401}): ${message}`, { code, status: error.status });
     } else if (error instanceof LicenseAgentError) {
-      this.logger.error(message, { code }); // a malformed API key
+      report('permanent', 'error', message, { code }); // a malformed API key
     } else {
-      this.logger.error(`License backend step failed: ${message}`, failureFields(error, failure));
+      report('transient', 'error', `License backend step failed: ${message}`, failureFields(error, failure));
     }
   }
 }
