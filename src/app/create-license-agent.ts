@@ -3,7 +3,6 @@ import { Container, type ContainerModule } from 'inversify';
 import { ExpressEnforcement } from '../adapters/express/enforcement.js';
 import type { MetricsExposition } from '../adapters/express/metrics-handler.js';
 import { PinoLogger } from '../adapters/pino/pino-logger.js';
-import { TextGate } from '../domain/model/safe-text.js';
 import type { ExpireLicense } from '../domain/expiry/expire-license.js';
 import type { GraceWarnings } from '../domain/expiry/grace-warnings.js';
 import type { LicenseState } from '../domain/model/license-state.js';
@@ -15,7 +14,7 @@ import type { LicenseTelemetry } from '../ports/license-telemetry.port.js';
 import type { Logger } from '../ports/logger.port.js';
 import type { Timers } from '../ports/timers.port.js';
 import { TYPES } from '../ports/types.js';
-import type { AgentConfig } from './config.js';
+import { textGateFor, type AgentConfig } from './config.js';
 import { ExpiryWatch } from './expiry-watch.js';
 import { GatedLogger } from './gated-logger.js';
 import type { HighWaterClock } from './high-water-clock.js';
@@ -53,6 +52,9 @@ export interface LicenseAgentOptions {
   readonly upgradeUrl?: string;
 }
 
+// Defined next to the configuration (the CLI needs them without the composition root); kept here too.
+export { configSecrets, textGateFor } from './config.js';
+
 export const DEFAULT_UPGRADE_URL = 'https://softclient4es.com/pricing';
 
 export function defaultModules(): AgentModules {
@@ -64,16 +66,6 @@ export function defaultModules(): AgentModules {
     metrics: prometheusMetricsModule(),
     license: licenseModule(),
   };
-}
-
-/** The secrets of a configuration: never to be printed. */
-export function configSecrets(config: AgentConfig): string[] {
-  return [config.apiKey, config.adminToken, config.staticLicenseJwt].filter((secret): secret is string => secret !== null);
-}
-
-/** The text gate for a configuration: it removes the configuration's secrets from any text. */
-export function textGateFor(config: AgentConfig): TextGate {
-  return new TextGate(configSecrets(config));
 }
 
 /**
