@@ -373,8 +373,10 @@ describe('softclient4es-license, the built CLI', () => {
     });
 
     it('says why each source failed, and that a paid license was lost (degraded)', async () => {
-      env.backend.handle(issueToken(await token({ tier: 'pro', expiresAt: nowSeconds() + 2 })));
+      // Minted when the agent asks (a slow start must not receive it already expired): Pro for 5 s, no grace.
+      env.backend.handle(issueToken(() => token({ tier: 'pro', expiresAt: nowSeconds() + 5 })));
       const url = await startServer({ SOFTCLIENT4ES_API_KEY: API_KEY, SOFTCLIENT4ES_LICENSE_GRACE_PERIOD: '0s', SOFTCLIENT4ES_LICENSE_REFRESH_ENABLED: 'false' });
+      expect(json(await cli(['status', '--json', '--url', url]))).toMatchObject({ tier: 'Pro', source: 'api_key' });
       const degraded = async () => json(await cli(['status', '--json', '--url', url])).degraded === true;
       const deadline = Date.now() + 10_000;
       while (!(await degraded())) {
