@@ -1,7 +1,7 @@
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { BoundedFileError, readBoundedRegularFileSync } from '../adapters/fs/bounded-file.js';
-import { proxyAuthorization, type ProxySettings } from '../adapters/http/proxy-route.js';
+import { proxyAuthorization, proxySecrets, type ProxySettings } from '../adapters/http/proxy-route.js';
 import { TextGate, type SafeText } from '../domain/model/safe-text.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -72,6 +72,17 @@ export const DEFAULT_UPGRADE_URL = 'https://portal.softclient4es.com/pricing';
 
 /** Variables whose values are secrets: never echoed, and removed from any text that quotes them. */
 export const SECRET_VARIABLES = ['SOFTCLIENT4ES_API_KEY', 'SOFTCLIENT4ES_LICENSE_KEY', 'SOFTCLIENT4ES_ADMIN_TOKEN'] as const;
+
+/** The secrets of a configuration: never to be printed. */
+export function configSecrets(config: AgentConfig): string[] {
+  const secrets = [config.apiKey, config.adminToken, config.staticLicenseJwt].filter((secret): secret is string => secret !== null);
+  return [...secrets, ...proxySecrets(config.proxy)];
+}
+
+/** The text gate for a configuration: it removes the configuration's secrets from any text. */
+export function textGateFor(config: AgentConfig): TextGate {
+  return new TextGate(configSecrets(config));
+}
 
 const DURATION_UNITS_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 const DURATION_PATTERN = /^(\d{1,15}(?:\.\d{1,6})?)(ms|s|m|h|d)$/;

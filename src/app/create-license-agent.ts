@@ -2,9 +2,7 @@ import 'reflect-metadata';
 import { Container, type ContainerModule, type ServiceIdentifier } from 'inversify';
 import { ExpressEnforcement } from '../adapters/express/enforcement.js';
 import type { MetricsExposition } from '../adapters/express/metrics-handler.js';
-import { proxySecrets } from '../adapters/http/proxy-route.js';
 import { PinoLogger } from '../adapters/pino/pino-logger.js';
-import { TextGate } from '../domain/model/safe-text.js';
 import type { ExpireLicense } from '../domain/expiry/expire-license.js';
 import type { GraceWarnings } from '../domain/expiry/grace-warnings.js';
 import type { LicenseState } from '../domain/model/license-state.js';
@@ -17,7 +15,7 @@ import type { Logger } from '../ports/logger.port.js';
 import type { Timers } from '../ports/timers.port.js';
 import { TYPES } from '../ports/types.js';
 import type { PrometheusMetricsOptions } from '../adapters/prometheus/prometheus-license-metrics.js';
-import { periodicRefreshEnabled, type AgentConfig } from './config.js';
+import { periodicRefreshEnabled, textGateFor, type AgentConfig } from './config.js';
 import { ExpiryWatch } from './expiry-watch.js';
 import { GatedLogger } from './gated-logger.js';
 import type { HighWaterClock } from './high-water-clock.js';
@@ -62,6 +60,8 @@ export interface LicenseAgentOptions {
   readonly metrics?: PrometheusMetricsOptions;
 }
 
+// Defined next to the configuration (the CLI needs them without the composition root); kept here too.
+export { configSecrets, textGateFor } from './config.js';
 
 export function defaultModules(options: Pick<LicenseAgentOptions, 'metrics'> = {}): AgentModules {
   return {
@@ -72,17 +72,6 @@ export function defaultModules(options: Pick<LicenseAgentOptions, 'metrics'> = {
     metrics: prometheusMetricsModule(options.metrics),
     license: licenseModule(),
   };
-}
-
-/** The secrets of a configuration: never to be printed. */
-export function configSecrets(config: AgentConfig): string[] {
-  const secrets = [config.apiKey, config.adminToken, config.staticLicenseJwt].filter((secret): secret is string => secret !== null);
-  return [...secrets, ...proxySecrets(config.proxy)];
-}
-
-/** The text gate for a configuration: it removes the configuration's secrets from any text. */
-export function textGateFor(config: AgentConfig): TextGate {
-  return new TextGate(configSecrets(config));
 }
 
 /**

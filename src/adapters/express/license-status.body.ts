@@ -3,7 +3,7 @@ import type { LicenseSnapshot } from '../../domain/model/license-state.js';
 import type { SafeText } from '../../domain/model/safe-text.js';
 import { tierName, type TierName } from '../../domain/model/tier.js';
 import type { Feature } from '../../domain/model/feature.js';
-import type { LicenseSource, Platform } from '../../domain/model/license.js';
+import type { License, LicenseSource, Platform } from '../../domain/model/license.js';
 import type { Quotas } from '../../domain/model/quota.js';
 import type { ResolutionAttempt } from '../../domain/model/resolution-trail.js';
 
@@ -59,15 +59,66 @@ export interface LicenseStatusBody {
   readonly token: { readonly kid: string; readonly jti: string | null; readonly iat: number; readonly exp: number; readonly fingerprint: string } | null;
 }
 
+/** The part of the status that describes one license (`licenseFields`). */
+export type LicenseFields = Pick<
+  LicenseStatusBody,
+  | 'tier'
+  | 'trial'
+  | 'source'
+  | 'license_id'
+  | 'org_name'
+  | 'platform'
+  | 'features'
+  | 'quotas'
+  | 'expires_at'
+  | 'days_remaining'
+  | 'grace_period_days'
+  | 'grace'
+  | 'token'
+>;
+
 /** `GET /admin/license`: the license in force, in the snake_case shape of the admin API contract. */
 export function licenseStatusBody(snapshot: LicenseSnapshot, { now, clock, instanceId, proxy, refresh }: StatusContext): LicenseStatusBody {
-  const { license } = snapshot;
+  const fields = licenseFields(snapshot.license, now);
+  return {
+    tier: fields.tier,
+    trial: fields.trial,
+    degraded: snapshot.degraded,
+    source: fields.source,
+    license_id: fields.license_id,
+    org_name: fields.org_name,
+    platform: fields.platform,
+    features: fields.features,
+    quotas: fields.quotas,
+    expires_at: fields.expires_at,
+    days_remaining: fields.days_remaining,
+    grace_period_days: fields.grace_period_days,
+    grace: fields.grace,
+    instance_id: instanceId,
+    clock: { suspect: clock.suspect, high_water_at: clock.highWaterAt.toISOString() },
+    proxy,
+    refresh: {
+      enabled: refresh.enabled,
+      last_attempt_at: refresh.lastAttemptAt?.toISOString() ?? null,
+      last_outcome: refresh.lastOutcome,
+      last_error: refresh.lastError,
+      next_at: refresh.nextAt?.toISOString() ?? null,
+    },
+    resolution: snapshot.resolution,
+    token: fields.token,
+  };
+}
+
+/**
+ * What the status says about one license judged at `now` (expiry, days remaining, grace), in the
+ * contract's snake_case: shared by `GET /admin/license` and the CLI's `verify --json`.
+ */
+export function licenseFields(license: License, now: Date): LicenseFields {
   const expiry = license.expiresAt === null ? null : assessExpiry(license.expiresAt, now, license.gracePeriodMs);
   const inGrace = expiry?.status === 'early_grace' || expiry?.status === 'mid_grace';
   return {
     tier: tierName(license.tier),
     trial: license.trial,
-    degraded: snapshot.degraded,
     source: license.source,
     license_id: license.licenseId,
     org_name: license.orgName,
@@ -82,17 +133,6 @@ export function licenseStatusBody(snapshot: LicenseSnapshot, { now, clock, insta
       days_expired: inGrace ? expiry.daysExpired : null,
       days_remaining: inGrace ? expiry.graceDaysRemaining : null,
     },
-    instance_id: instanceId,
-    clock: { suspect: clock.suspect, high_water_at: clock.highWaterAt.toISOString() },
-    proxy,
-    refresh: {
-      enabled: refresh.enabled,
-      last_attempt_at: refresh.lastAttemptAt?.toISOString() ?? null,
-      last_outcome: refresh.lastOutcome,
-      last_error: refresh.lastError,
-      next_at: refresh.nextAt?.toISOString() ?? null,
-    },
-    resolution: snapshot.resolution,
     token:
       license.token === null
         ? null

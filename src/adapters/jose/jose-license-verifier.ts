@@ -1,5 +1,7 @@
 import { createHash, type KeyObject } from 'node:crypto';
-import { compactVerify, errors } from 'jose';
+// The two entry points used, not jose's index: a third of the modules, for the CLI's start-up.
+import * as errors from 'jose/errors';
+import { compactVerify } from 'jose/jws/compact/verify';
 import { LicenseTokenError, type LicenseTokenErrorCode } from '../../domain/model/errors.js';
 import type { VerifiedLicenseToken } from '../../domain/model/license.js';
 import { assertLicenseUsable } from '../../domain/model/license-validity.js';
@@ -64,10 +66,18 @@ export class JoseLicenseVerifier implements LicenseVerifier {
         jti,
         issuedAt: claims.issuedAt,
         expiresAt: claims.expiresAt,
-        fingerprint: createHash('sha256').update(jws).digest('hex').slice(0, 16),
+        fingerprint: tokenFingerprint(jws),
       },
     };
   }
+}
+
+/**
+ * How a token is named without being revealed (DESIGN §6): the first 16 hex digits of the SHA-256
+ * of its text. Verified or not: the CLI names a rejected token the same way.
+ */
+export function tokenFingerprint(jwt: string): string {
+  return createHash('sha256').update(jwt).digest('hex').slice(0, 16);
 }
 
 /**

@@ -46,6 +46,28 @@ async function readInstanceId(directory: StateDirectory, name: string): Promise<
   }
 }
 
+/** What `<cache dir>/instance.json` holds, as read without touching anything. */
+export type StoredInstanceId =
+  | { readonly state: 'present'; readonly id: string; readonly path: string }
+  | { readonly state: 'absent'; readonly path: string }
+  /** A file the agent would set aside (corrupt, a link, too large) or a directory it would not use; `reason` says which. */
+  | { readonly state: 'unusable'; readonly path: string; readonly reason: string };
+
+/**
+ * The installation's id as stored, for readers that must change nothing (the CLI): never creates,
+ * moves or writes a file, nor the directory. The agent itself uses `LowdbInstanceIdStore.load`.
+ */
+export async function storedInstanceId(directory: StateDirectory): Promise<StoredInstanceId> {
+  const path = directory.pathOf(INSTANCE_ID_FILE);
+  try {
+    const document = await new PrivateJsonFile(directory, INSTANCE_ID_FILE, parseInstanceDocument).read();
+    const id = document?.instance_id ?? null;
+    return id === null ? { state: 'absent', path } : { state: 'present', id, path };
+  } catch (error) {
+    return { state: 'unusable', path, reason: error instanceof Error ? error.message : String(error) };
+  }
+}
+
 /**
  * The installation's UUID in `<cache dir>/instance.json`: created once (atomically, so two
  * processes starting together agree) and never rewritten. A file that cannot be trusted is
