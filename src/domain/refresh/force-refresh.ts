@@ -8,7 +8,8 @@ export type ForcedRefreshResult =
 
 /**
  * An operator's "refresh now": only with an API key, at most once per minimum interval after
- * the last forced refresh finished; a call that arrives while any refresh runs shares it.
+ * the last forced refresh finished; a call that arrives while any refresh runs shares it. A
+ * refused call never waits longer than the minimum interval, even after the clock stepped back.
  */
 export class ForceRefresh {
   #lastFinishedAt: number | null = null;
@@ -33,6 +34,10 @@ export class ForceRefresh {
 
   #waitMs(): number {
     if (this.#lastFinishedAt === null) return 0;
-    return Math.max(0, this.#lastFinishedAt + this.settings.minIntervalMs - this.clock.now().getTime());
+    const now = this.clock.now().getTime();
+    // The clock stepped back (the high-water clock lets it, by up to 5 minutes): the interval
+    // counts from now, so the wait never exceeds the minimum interval.
+    if (now < this.#lastFinishedAt) this.#lastFinishedAt = now;
+    return Math.max(0, this.#lastFinishedAt + this.settings.minIntervalMs - now);
   }
 }

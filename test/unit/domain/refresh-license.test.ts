@@ -3,7 +3,7 @@ import { BackendError } from '../../../src/domain/model/errors.js';
 import { ForceRefresh } from '../../../src/domain/refresh/force-refresh.js';
 import { RefreshLicense } from '../../../src/domain/refresh/refresh-license.js';
 import { aLicenseClaims } from '../../support/license-claims.builder.js';
-import { SECOND } from '../../support/fixed-clock.js';
+import { MINUTE, SECOND } from '../../support/fixed-clock.js';
 import { RecordingTelemetry } from '../../support/recording-telemetry.js';
 import { API_KEY, resolutionHarness } from '../../support/resolution-harness.js';
 import { issued } from '../../support/scripted-token-backend.js';
@@ -126,6 +126,18 @@ describe('ForceRefresh', () => {
     s.clock.advance(4 * SECOND);
     expect(await force.execute()).toEqual({ kind: 'too_soon', retryAfterMs: 6 * SECOND });
     s.clock.advance(6 * SECOND);
+    expect((await force.execute()).kind).toBe('done');
+    expect(s.backend.requests).toHaveLength(2);
+  });
+
+  it('never asks to wait longer than the minimum interval when the clock steps back', async () => {
+    const s = setUp();
+    const force = new ForceRefresh(s.refresh, s.clock, { apiKeyConfigured: true, minIntervalMs: 10 * SECOND });
+    s.backend.answer(issued(s.token('pro')));
+    expect((await force.execute()).kind).toBe('done');
+    s.clock.advance(-4 * MINUTE); // an NTP step back, within the high-water clock's 5-minute tolerance
+    expect(await force.execute()).toEqual({ kind: 'too_soon', retryAfterMs: 10 * SECOND });
+    s.clock.advance(10 * SECOND);
     expect((await force.execute()).kind).toBe('done');
     expect(s.backend.requests).toHaveLength(2);
   });
