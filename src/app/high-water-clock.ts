@@ -1,4 +1,7 @@
-import type { Clock } from '../ports/clock.port.js';
+import type { Clock, MonotonicClock } from '../ports/clock.port.js';
+
+/** The process's monotonic clock. */
+export const PERFORMANCE_CLOCK: MonotonicClock = { elapsedMs: () => performance.now() };
 import type { HighWaterMark, HighWaterMarkStore } from '../ports/high-water-mark-store.port.js';
 import type { Logger } from '../ports/logger.port.js';
 import type { TrustedTime } from '../ports/trusted-time.port.js';
@@ -9,10 +12,12 @@ export const CLOCK_ROLLBACK_TOLERANCE_MS = 5 * 60_000;
 export const PERSIST_INTERVAL_MS = 10 * 60_000;
 
 /**
- * The clock the agent judges licenses by: the wall clock, unless it runs more than 5 minutes behind
- * the high-water mark of trusted time — then it is *suspect* (WARN once) and time is the mark plus
- * the monotonic time elapsed since it was set, so that setting the clock back never extends a
- * license. The mark is the latest wall-clock instant and token `iat` seen; it is raised in memory by
+ * The clock the agent judges licenses by: never earlier than the high-water mark of trusted time
+ * (the mark plus the monotonic time elapsed since it was set), so that setting the clock back never
+ * extends a license and a token issued at a time already seen is never "issued in the future".
+ * Otherwise the wall clock. When the wall clock runs more than 5 minutes behind the mark it is
+ * *suspect* (WARN once, status and metric); within 5 minutes it is an ordinary step (NTP).
+  The mark is the latest wall-clock instant and token `iat` seen; it is raised in memory by
  * `accepted` and written by `persist` (at start, after refreshes and lapses, at stop) and, in the
  * background, whenever the clock is read and the last write is older than `PERSIST_INTERVAL_MS`.
  *
@@ -31,8 +36,12 @@ export class HighWaterClock implements Clock, TrustedTime {
     private readonly wallClock: Clock,
     private readonly store: HighWaterMarkStore,
     private readonly logger: Logger,
-    private readonly monotonicMs: () => number = () => performance.now(),
+    private readonly monotonic: MonotonicClock = PERFORMANCE_CLOCK,
   ) {}
+
+  private monotonicMs(): number {
+    return this.monotonic.elapsedMs();
+  }
 
   /** Reads the persisted mark (an unreadable one counts as none, with a WARN) and raises it to now. */
   async load(): Promise<void> {
@@ -55,10 +64,10 @@ export class HighWaterClock implements Clock, TrustedTime {
     if (monotonicMs - this.#lastPersistMonotonicMs > PERSIST_INTERVAL_MS) void this.persist();
     if (wallMs >= trustedMs - CLOCK_ROLLBACK_TOLERANCE_MS) {
       if (this.#suspect) this.#clearSuspicion();
-      return new Date(wallMs);
+    } else if (!this.#suspect) {
+      this.#becomeSuspect(wallMs, trustedMs);
     }
-    if (!this.#suspect) this.#becomeSuspect(wallMs, trustedMs);
-    return new Date(trustedMs);
+    return new Date(Math.max(wallMs, trustedMs));
   }
 
   /** True while the wall clock runs more than 5 minutes behind trusted time. */

@@ -2,3 +2,11 @@
 export interface Clock {
   now(): Date;
 }
+
+/**
+ * Time that only moves forward, whatever is done to the wall clock (`performance.now()`), in
+ * milliseconds from an arbitrary origin: how much time has really passed between two readings.
+ */
+export interface MonotonicClock {
+  elapsedMs(): number;
+}

@@ -6,7 +6,7 @@ import type { TextGate } from '../domain/model/safe-text.js';
 import type { ForceRefresh } from '../domain/refresh/force-refresh.js';
 import type { RefreshLicense } from '../domain/refresh/refresh-license.js';
 import type { ResolveLicense } from '../domain/resolution/resolve-license.js';
-import type { Clock } from './clock.port.js';
+import type { Clock, MonotonicClock } from './clock.port.js';
 import type { HighWaterMarkStore } from './high-water-mark-store.port.js';
 import type { InstanceIdStore } from './instance-id-store.port.js';
 import type { LicenseCache } from './license-cache.port.js';
@@ -33,6 +33,8 @@ export const TYPES = {
   Clock: id<Clock>('Clock'),
   /** The system's wall clock, as the `system` module binds it. */
   WallClock: id<Clock>('WallClock'),
+  /** Optional: `performance.now()` when the `system` module binds none. */
+  MonotonicClock: id<MonotonicClock>('MonotonicClock'),
   TrustedTime: id<TrustedTime>('TrustedTime'),
   HighWaterMarkStore: id<HighWaterMarkStore>('HighWaterMarkStore'),
   Logger: id<Logger>('Logger'),

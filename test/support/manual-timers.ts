@@ -73,6 +73,8 @@ export class ManualTimers implements Timers {
 export function manualSystem(clock: FixedClock, timers: ManualTimers): ContainerModule {
   return new ContainerModule(({ bind }) => {
     bind(TYPES.WallClock).toConstantValue(clock);
+    // No real time passes in these tests but what the test does to the wall clock.
+    bind(TYPES.MonotonicClock).toConstantValue({ elapsedMs: () => 0 });
     bind(TYPES.Timers).toConstantValue(timers);
   });
 }

@@ -2,7 +2,7 @@ import { ContainerModule, type ServiceIdentifier } from 'inversify';
 import { NodeTimers } from '../../adapters/system/node-timers.js';
 import { SystemClock } from '../../adapters/system/system-clock.js';
 import type { TextGate } from '../../domain/model/safe-text.js';
-import type { Clock } from '../../ports/clock.port.js';
+import type { Clock, MonotonicClock } from '../../ports/clock.port.js';
 import type { HighWaterMarkStore } from '../../ports/high-water-mark-store.port.js';
 import type { Logger } from '../../ports/logger.port.js';
 import { TYPES } from '../../ports/types.js';
@@ -23,12 +23,12 @@ export function coreModule(config: AgentConfig, logger: Logger, gate: TextGate):
     bind<TextGate>(TYPES.TextGate).toConstantValue(gate);
     bind(HIGH_WATER_CLOCK)
       .toResolvedValue(
-        async (wallClock: Clock, store: HighWaterMarkStore) => {
-          const clock = new HighWaterClock(wallClock, store, logger);
+        async (wallClock: Clock, store: HighWaterMarkStore, monotonic: MonotonicClock | undefined) => {
+          const clock = new HighWaterClock(wallClock, store, logger, monotonic);
           await clock.load();
           return clock;
         },
-        [TYPES.WallClock, TYPES.HighWaterMarkStore],
+        [TYPES.WallClock, TYPES.HighWaterMarkStore, { serviceIdentifier: TYPES.MonotonicClock, optional: true }],
       )
       .inSingletonScope();
     bind(TYPES.Clock).toService(HIGH_WATER_CLOCK);
