@@ -27,6 +27,7 @@ import { licenseModule } from './modules/license.module.js';
 import { lowdbStorageModule } from './modules/lowdb-storage.module.js';
 import { prometheusMetricsModule } from './modules/prometheus-metrics.module.js';
 import { RefreshScheduler } from './refresh-scheduler.js';
+import { AGENT_VERSION } from './version.js';
 
 /** The replaceable parts of the agent, one container module each: the plugin points. */
 export interface AgentModules {
@@ -118,6 +119,20 @@ export async function createLicenseAgent(config: AgentConfig, options: LicenseAg
     if (given instanceof PinoLogger) given.addSecret(adminToken);
   }
 
+  const verifier = await get(TYPES.LicenseVerifier);
+  const proxy = gate.passOptional(backendProxy(config)?.host);
+  logger.info(`SoftClient4ES license agent ${AGENT_VERSION} starting`, {
+    version: AGENT_VERSION,
+    backend_host: config.backendUrl.host,
+    proxy,
+    cache_dir: config.cacheDir,
+    refresh: scheduler === null ? 'off' : `every ${config.refreshIntervalMs / 1000} s`,
+    grace_period_days: config.gracePeriodMs / 86_400_000, // the operator's bound; each license may shorten it
+    trusted_key_ids: verifier.trustedKeyIds ?? null,
+    api_key_configured: config.apiKey !== null,
+    static_license_configured: config.staticLicenseJwt !== null,
+  });
+
   return new LicenseAgent({
     config,
     logger,
@@ -131,7 +146,7 @@ export async function createLicenseAgent(config: AgentConfig, options: LicenseAg
     enforcement,
     metrics: await get<MetricsExposition>(TYPES.Metrics),
     instanceId: await get<string>(TYPES.InstanceId),
-    proxy: gate.passOptional(backendProxy(config)?.host),
+    proxy,
     adminToken,
     cacheWritesSettled: async () => (await get<ResolveLicense>(TYPES.ResolveLicense)).cacheWritesSettled(),
   });

@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import express, { type Express, type Request, type RequestHandler } from 'express';
 import { errorHandler, notFound } from '../adapters/express/json-errors.js';
+import { requestIds } from '../adapters/express/request-id.js';
 import { createBoundedServer, type ServerLimits } from '../adapters/http-server/bounded-server.js';
 import { tierName } from '../domain/model/tier.js';
 import type { Logger } from '../ports/logger.port.js';
@@ -21,6 +22,7 @@ export function createHostServer(agent: LicenseAgent, logger: Logger, limits: Pa
 export function createHostApp(agent: LicenseAgent, logger: Logger): Express {
   const app = express();
   app.disable('x-powered-by');
+  app.use(requestIds(logger)); // X-Request-Id and the access log
   app.use(agent.healthRouter());
   app.get('/metrics', agent.metricsHandler());
   // enforce() where it is needed rather than app-wide, which would add an Express layer (a few µs

@@ -128,6 +128,7 @@ export class LicenseAgent {
           Promise.race([this.parts.forceRefresh.execute(), this.#shutdown.then(() => ({ kind: 'shutting_down' }) as const)]),
       },
       OPENAPI_PATH,
+      this.parts.logger,
     );
   }
 

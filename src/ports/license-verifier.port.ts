@@ -6,4 +6,6 @@ import type { VerifiedLicenseToken } from '../domain/model/license.js';
  */
 export interface LicenseVerifier {
   verify(jwt: string): Promise<VerifiedLicenseToken>;
+  /** The `kid`s of the keys it trusts, for the start-up summary; omitted by verifiers that cannot say. */
+  readonly trustedKeyIds?: readonly string[];
 }

@@ -3,7 +3,9 @@ import express, { type Response, type Router } from 'express';
 import type { ForcedRefreshResult } from '../../domain/refresh/force-refresh.js';
 import type { RefreshOutcome } from '../../domain/refresh/refresh-license.js';
 import { tierName } from '../../domain/model/tier.js';
+import type { Logger } from '../../ports/logger.port.js';
 import { requireBearerToken } from './bearer-auth.js';
+import { requestIdOf } from './request-id.js';
 import { limitBody } from './body-limit.js';
 import { methodNotAllowed } from './json-errors.js';
 import { closeUnlessBodyRead } from './unread-body.js';
@@ -27,11 +29,23 @@ export interface AdminApi {
  * `ADMIN_MAX_BODY_BYTES` 413 (all JSON errors). Any answer given before the request body was read
  * closes the connection instead of draining the body.
  */
-export function adminRouter(api: AdminApi, openApiPath: string): Router {
+export function adminRouter(api: AdminApi, openApiPath: string, audit: Logger): Router {
   const openApiDocument = readFileSync(openApiPath, 'utf8');
   const router = express.Router();
   router.use(closeUnlessBodyRead());
-  router.use(requireBearerToken(() => api.adminToken()));
+  router.use(
+    requireBearerToken(
+      () => api.adminToken(),
+      (req, presented) =>
+        audit.warn(`Admin API call refused: ${presented ? 'wrong' : 'no'} bearer token`, {
+          audit: 'admin_unauthorized',
+          request_id: requestIdOf(req.res as Response) ?? null,
+          method: req.method,
+          path: req.originalUrl.split('?')[0],
+          remote: req.socket.remoteAddress ?? null,
+        }),
+    ),
+  );
   router.use((_req, res, next) => {
     res.set('Cache-Control', 'no-store');
     next();
@@ -44,8 +58,16 @@ export function adminRouter(api: AdminApi, openApiPath: string): Router {
     .all(methodNotAllowed('/admin/license', ['GET', 'HEAD']));
   router
     .route('/license/refresh')
-    .post(limitBody(ADMIN_MAX_BODY_BYTES), async (_req, res) => {
-      sendRefreshResult(res, await api.forceRefresh());
+    .post(limitBody(ADMIN_MAX_BODY_BYTES), async (req, res, next) => {
+      const requestId = requestIdOf(res) ?? null;
+      audit.info('Forced license refresh requested', { audit: 'forced_refresh', request_id: requestId, remote: req.socket.remoteAddress ?? null });
+      try {
+        const result = await api.forceRefresh();
+        audit.info('Forced license refresh answered', { audit: 'forced_refresh', request_id: requestId, result: refreshAuditResult(result) });
+        sendRefreshResult(res, result);
+      } catch (error) {
+        next(error); // Express 4 does not catch a rejected handler itself
+      }
     })
     .all(methodNotAllowed('/admin/license/refresh', ['POST']));
   router
@@ -58,6 +80,10 @@ export function adminRouter(api: AdminApi, openApiPath: string): Router {
     res.status(404).json({ error: 'not_found', message: 'no such admin route; see /admin/openapi.yaml' });
   });
   return router;
+}
+
+function refreshAuditResult(result: Awaited<ReturnType<AdminApi['forceRefresh']>>): string {
+  return result.kind === 'done' ? result.outcome.status : result.kind;
 }
 
 function sendRefreshResult(res: Response, result: Awaited<ReturnType<AdminApi['forceRefresh']>>): void {

@@ -40,6 +40,10 @@ export class JoseLicenseVerifier implements LicenseVerifier {
     private readonly clock: Clock,
   ) {}
 
+  get trustedKeyIds(): readonly string[] {
+    return [...this.options.keys.keys()];
+  }
+
   async verify(jwt: string): Promise<VerifiedLicenseToken> {
     if (Buffer.byteLength(jwt, 'utf8') > MAX_TOKEN_BYTES) {
       throw fail('LICENSE.TOO_LARGE', `license token is larger than ${MAX_TOKEN_BYTES} bytes`);

@@ -85,9 +85,9 @@ export function licenseModule(): ContainerModule {
       .inSingletonScope();
     bind(TYPES.RefreshLicense)
       .toResolvedValue(
-        (resolve: ResolveLicense, state: LicenseState, clock: Clock, telemetry: LicenseTelemetry) =>
-          new RefreshLicense(resolve, state, clock, telemetry),
-        [TYPES.ResolveLicense, TYPES.LicenseState, TYPES.Clock, TYPES.LicenseTelemetry],
+        (resolve: ResolveLicense, state: LicenseState, clock: Clock, telemetry: LicenseTelemetry, logger: Logger) =>
+          new RefreshLicense(resolve, state, clock, telemetry, logger),
+        [TYPES.ResolveLicense, TYPES.LicenseState, TYPES.Clock, TYPES.LicenseTelemetry, TYPES.Logger],
       )
       .inSingletonScope();
     bind(TYPES.ForceRefresh)

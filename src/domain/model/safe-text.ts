@@ -25,11 +25,12 @@ const SHORTEST_SECRET = 4;
 // (U+061C, U+200E/200F, U+202A–202E, U+2066–2069): nothing that can forge or reorder a line.
 const UNSAFE_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]+/g;
 // Two dots between base64url runs, the first starting like a JSON object: a compact JWS or JWE,
-// whoever wrote it; and credentials in the `Bearer` scheme (RFC 6750).
+// whoever wrote it; and credentials in the `Bearer` scheme (RFC 6750): 16 characters or more, so
+// that prose such as "no bearer token" is left alone.
 // The same minus C0 controls, which a JSON serialiser escapes already (and a log line ends with "\n").
 const UNSAFE_IN_JSON = /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]+/g;
 const JWT_SHAPED = /eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*/g;
-const BEARER_CREDENTIAL = /\bBearer\s+[A-Za-z0-9._~+/=-]+/gi;
+const BEARER_CREDENTIAL = /\bBearer\s+[A-Za-z0-9._~+/=-]{16,}/gi;
 
 /**
  * The one sanitiser for text that comes from outside (backend answers, token headers, library

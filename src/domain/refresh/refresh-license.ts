@@ -3,7 +3,9 @@ import type { LicenseTelemetry } from '../../ports/license-telemetry.port.js';
 import type { Failure } from '../model/errors.js';
 import type { LicenseSnapshot, LicenseState } from '../model/license-state.js';
 import { trusted, type SafeText } from '../model/safe-text.js';
-import type { Tier } from '../model/tier.js';
+import { tierName, type Tier } from '../model/tier.js';
+import type { License } from '../model/license.js';
+import type { Logger } from '../../ports/logger.port.js';
 import type { ResolutionAttempt } from '../model/resolution-trail.js';
 import type { ResolveLicense } from '../resolution/resolve-license.js';
 
@@ -45,6 +47,7 @@ export class RefreshLicense {
     private readonly state: LicenseState,
     private readonly clock: Clock,
     private readonly telemetry: LicenseTelemetry,
+    private readonly logger: Logger,
   ) {}
 
   execute(): Promise<RefreshOutcome> {
@@ -70,7 +73,8 @@ export class RefreshLicense {
   }
 
   async #refresh(): Promise<RefreshOutcome> {
-    const previousTier = this.state.current().license.tier;
+    const previous = this.state.current().license;
+    const previousTier = previous.tier;
     const startedAt = this.clock.now();
     const result = await this.resolveLicense.execute();
     const { backendFailure } = result;
@@ -84,15 +88,38 @@ export class RefreshLicense {
       retryAfterMs: result.retryAfterMs,
       finishedAt: this.clock.now(),
     };
+    const failedBefore = this.#status.lastOutcome === 'failed';
     this.#status = {
       lastAttemptAt: startedAt,
       lastOutcome: outcome.status,
       lastError: failure === null ? null : trusted(`${failure.code}: ${failure.message}`),
     };
+    logRenewal(this.logger, outcome, previous, startedAt, failedBefore);
     this.telemetry.refreshFinished({ outcome: outcome.status, reason: failure?.code ?? null });
     for (const listener of this.#listeners) listener(outcome);
     return outcome;
   }
+}
+
+/**
+ * INFO `License renewed: …` when a refresh brought a license that was in grace, or the first
+ * success after failures; DEBUG when a refresh changed nothing worth an operator's attention (a
+ * tier change has its own INFO line from the resolution).
+ */
+function logRenewal(logger: Logger, outcome: RefreshOutcome, previous: License, startedAt: Date, failedBefore: boolean): void {
+  if (outcome.status === 'failed') return;
+  const now = outcome.snapshot.license;
+  const wasInGrace = previous.expiresAtMs < startedAt.getTime();
+  if (outcome.status === 'refreshed' && (wasInGrace || failedBefore)) {
+    logger.info(`License renewed: ${describe(now)}`, { was_in_grace: wasInGrace, after_failures: failedBefore });
+  } else if (now.tier === previous.tier) {
+    logger.debug(`License refresh ${outcome.status}: ${describe(now)}, nothing changed`);
+  }
+}
+
+/** The license a refresh put in force, for its log line: `Pro until 2026-12-01T00:00:00.000Z`. */
+function describe(license: License): string {
+  return license.expiresAt === null ? tierName(license.tier) : `${tierName(license.tier)} until ${license.expiresAt.toISOString()}`;
 }
 
 /** `refreshed` when the API-key step was used; `skipped` when it was skipped or never reached. */

@@ -16,7 +16,7 @@ const unavailable = () => new BackendError('BACKEND.HTTP_STATUS', 'license backe
 function setUp() {
   const h = resolutionHarness();
   const timers = new ManualTimers(h.clock);
-  const refresh = new RefreshLicense(h.build({ apiKey: API_KEY }), h.state, h.clock, new RecordingTelemetry());
+  const refresh = new RefreshLicense(h.build({ apiKey: API_KEY }), h.state, h.clock, new RecordingTelemetry(), h.logger);
   const scheduler = new RefreshScheduler(refresh, h.clock, timers, refreshSchedulePolicy(INTERVAL), h.logger, () => 0.5);
   const proFor = (ms: number) => issued(h.verifier.issue(aLicenseClaims(h.clock.now(), { expiresAt: new Date(h.clock.now().getTime() + ms) })));
   return { ...h, timers, refresh, scheduler, proFor };

@@ -3,7 +3,7 @@ import { BackendError } from '../../../src/domain/model/errors.js';
 import { ForceRefresh } from '../../../src/domain/refresh/force-refresh.js';
 import { RefreshLicense } from '../../../src/domain/refresh/refresh-license.js';
 import { aLicenseClaims } from '../../support/license-claims.builder.js';
-import { MINUTE, SECOND } from '../../support/fixed-clock.js';
+import { DAY, MINUTE, SECOND } from '../../support/fixed-clock.js';
 import { RecordingTelemetry } from '../../support/recording-telemetry.js';
 import { API_KEY, resolutionHarness } from '../../support/resolution-harness.js';
 import { issued } from '../../support/scripted-token-backend.js';
@@ -11,7 +11,7 @@ import { issued } from '../../support/scripted-token-backend.js';
 function setUp() {
   const h = resolutionHarness();
   const telemetry = new RecordingTelemetry();
-  const refresh = new RefreshLicense(h.build({ apiKey: API_KEY }), h.state, h.clock, telemetry);
+  const refresh = new RefreshLicense(h.build({ apiKey: API_KEY }), h.state, h.clock, telemetry, h.logger);
   const token = (tier: 'pro' | 'enterprise') => h.verifier.issue(aLicenseClaims(h.clock.now(), { tier }));
   return { ...h, telemetry, refresh, token };
 }
@@ -77,7 +77,7 @@ describe('RefreshLicense without a backend call', () => {
     const h = resolutionHarness();
     const telemetry = new RecordingTelemetry();
     h.cache.jwt = h.verifier.issue(aLicenseClaims(h.clock.now(), { tier: 'pro' }));
-    const refresh = new RefreshLicense(h.build({ apiKey: null }), h.state, h.clock, telemetry);
+    const refresh = new RefreshLicense(h.build({ apiKey: null }), h.state, h.clock, telemetry, h.logger);
     const outcome = await refresh.execute();
 
     expect(outcome).toMatchObject({ status: 'skipped', failure: null });
@@ -90,7 +90,7 @@ describe('RefreshLicense without a backend call', () => {
     const h = resolutionHarness();
     const telemetry = new RecordingTelemetry();
     const staticJwt = h.verifier.issue(aLicenseClaims(h.clock.now(), { tier: 'enterprise' }));
-    const refresh = new RefreshLicense(h.build({ staticJwt, apiKey: API_KEY }), h.state, h.clock, telemetry);
+    const refresh = new RefreshLicense(h.build({ staticJwt, apiKey: API_KEY }), h.state, h.clock, telemetry, h.logger);
     const outcome = await refresh.execute();
 
     expect(outcome).toMatchObject({ status: 'skipped', failure: null });
@@ -103,7 +103,7 @@ describe('RefreshLicense without a backend call', () => {
     const h = resolutionHarness();
     const telemetry = new RecordingTelemetry();
     h.backend.answer(issued(h.verifier.issue(aLicenseClaims(h.clock.now(), { tier: 'pro' }))));
-    const refresh = new RefreshLicense(h.build({ staticJwt: 'not-a-token', apiKey: API_KEY }), h.state, h.clock, telemetry);
+    const refresh = new RefreshLicense(h.build({ staticJwt: 'not-a-token', apiKey: API_KEY }), h.state, h.clock, telemetry, h.logger);
 
     expect(await refresh.execute()).toMatchObject({ status: 'refreshed' });
     expect(telemetry.refreshes).toEqual([{ outcome: 'refreshed', reason: null }]);
@@ -166,5 +166,35 @@ describe('ForceRefresh', () => {
     const force = new ForceRefresh(s.refresh, s.clock, { apiKeyConfigured: true, minIntervalMs: 0 });
     s.backend.answer(issued(s.token('pro')));
     for (let i = 0; i < 3; i += 1) expect((await force.execute()).kind).toBe('done');
+  });
+});
+
+describe('RefreshLicense logs', () => {
+  it('says "License renewed" for the first success after failures, and a quiet DEBUG when nothing changed', async () => {
+    const h = resolutionHarness();
+    const refresh = new RefreshLicense(h.build({ apiKey: API_KEY }), h.state, h.clock, new RecordingTelemetry(), h.logger);
+    h.backend.answer(issued(h.verifier.issue(aLicenseClaims(h.clock.now(), { tier: 'pro' }))));
+    await refresh.execute();
+    h.backend.answer(issued(h.verifier.issue(aLicenseClaims(h.clock.now(), { tier: 'pro' }))));
+    await refresh.execute();
+    expect(h.logger.at('debug')).toContainEqual(expect.stringMatching(/^License refresh refreshed: Pro until .*, nothing changed$/));
+
+    h.backend.answer(new BackendError('BACKEND.UNREACHABLE', 'down'));
+    await refresh.execute();
+    h.backend.answer(issued(h.verifier.issue(aLicenseClaims(h.clock.now(), { tier: 'pro' }))));
+    await refresh.execute();
+    expect(h.logger.at('info')).toContainEqual(expect.stringMatching(/^License renewed: Pro until /));
+  });
+
+  it('says "License renewed" when a license in grace is renewed', async () => {
+    const h = resolutionHarness();
+    const refresh = new RefreshLicense(h.build({ apiKey: API_KEY }), h.state, h.clock, new RecordingTelemetry(), h.logger);
+    h.backend.answer(issued(h.verifier.issue(aLicenseClaims(h.clock.now(), { tier: 'pro', expiresAt: new Date(h.clock.now().getTime() + DAY) }))));
+    await refresh.execute();
+    h.clock.advance(2 * DAY); // in grace
+    h.logger.clear();
+    h.backend.answer(issued(h.verifier.issue(aLicenseClaims(h.clock.now(), { tier: 'pro' }))));
+    await refresh.execute();
+    expect(h.logger.at('info')).toEqual([expect.stringMatching(/^License renewed: Pro until /)]);
   });
 });

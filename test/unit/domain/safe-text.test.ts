@@ -35,7 +35,8 @@ describe('TextGate', () => {
 
   it('removes any JWT-shaped text and bearer credentials, configured or not', () => {
     expect(gate().pass('got eyJabc.def.ghi and more')).toBe(`got ${REDACTED} and more`);
-    expect(gate().pass('Authorization: Bearer abc.def-123')).toBe(`Authorization: Bearer ${REDACTED}`);
+    expect(gate().pass('Authorization: Bearer abc.def-123_4567890')).toBe(`Authorization: Bearer ${REDACTED}`);
+    expect(gate().pass('refused: no bearer token')).toBe('refused: no bearer token');
   });
 
   it('turns controls, line separators and bidi controls into spaces and trims', () => {
@@ -92,7 +93,7 @@ describe('TextGate', () => {
 
 describe('TextGate.scrubJsonLine', () => {
   it('removes secrets, JWTs and bearer credentials from a JSON line, keeping its framing', () => {
-    const line = `${JSON.stringify({ msg: `key ${API_KEY}`, nested: { auth: 'Bearer abc', t: 'eyJa.b.c', sep: '\u2028\u202e' } })}\n`;
+    const line = `${JSON.stringify({ msg: `key ${API_KEY}`, nested: { auth: 'Bearer abcdefghijklmnop1234', t: 'eyJa.b.c', sep: '\u2028\u202e' } })}\n`;
     const scrubbed = gate().scrubJsonLine(line);
     expect(scrubbed.endsWith('}\n')).toBe(true);
     expect(JSON.parse(scrubbed)).toEqual({ msg: `key ${REDACTED}`, nested: { auth: `Bearer ${REDACTED}`, t: REDACTED, sep: ' ' } });
