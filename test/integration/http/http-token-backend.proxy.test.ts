@@ -1,3 +1,4 @@
+import { stoppedAfterEach } from '../../support/stopped-after-each.js';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
@@ -28,21 +29,8 @@ const CREDENTIALS: ProxyCredentials = { user: 'agent-user', password: 'hunter2/P
 const SHORT_MS = 200;
 const LONG_MS = 5_000;
 
-interface Stoppable {
-  stop(): Promise<void>;
-}
-
-const running: Stoppable[] = [];
-
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((server) => server.stop()));
-});
-
-async function started<T extends Stoppable>(starting: Promise<T>): Promise<T> {
-  const server = await starting;
-  running.push(server);
-  return server;
-}
+/** Every server a test starts is stopped after it. */
+const started = stoppedAfterEach();
 
 const backendAnswering = (handler: BackendHandler) => started(FakeLicenseBackend.start(handler));
 const proxyServer = (credentials: ProxyCredentials | null = null) => started(LoopbackProxy.start(credentials));
@@ -95,7 +83,7 @@ async function failureOf(client: HttpTokenBackend, credentials: ProxyCredentials
 const hostOf = (url: string) => new URL(url).host;
 
 /** A raw TCP server playing a proxy: `onConnect` gets the client socket once the CONNECT request has arrived. */
-class ScriptedProxy implements Stoppable {
+class ScriptedProxy {
   readonly #sockets = new Set<Socket>();
 
   private constructor(readonly server: Server) {
@@ -173,12 +161,12 @@ describe('HttpTokenBackend behind a proxy (a real CONNECT proxy on loopback)', (
       untrusted.on('connection', (socket: Socket) => sockets.add(socket));
       untrusted.listen(0, '127.0.0.1');
       await once(untrusted, 'listening');
-      running.push({
+      await started(Promise.resolve({
         stop: async () => {
           for (const socket of sockets) socket.destroy();
           await new Promise<void>((resolve) => untrusted.close(() => resolve()));
         },
-      });
+      }));
       const target = `127.0.0.1:${(untrusted.address() as AddressInfo).port}`;
       const proxy = await proxyServer();
 

@@ -1,3 +1,4 @@
+import { stoppedAfterEach } from '../../support/stopped-after-each.js';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import type { ServerResponse } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -25,21 +26,8 @@ const TOKEN_PATH = '/api/v1/licenses/token';
 const SHORT_MS = 200;
 const LONG_MS = 5_000;
 
-interface Stoppable {
-  stop(): Promise<void>;
-}
-
-const running: Stoppable[] = [];
-
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((server) => server.stop()));
-});
-
-async function started<T extends Stoppable>(starting: Promise<T>): Promise<T> {
-  const server = await starting;
-  running.push(server);
-  return server;
-}
+/** Every server a test starts is stopped after it. */
+const started = stoppedAfterEach();
 
 const backendAnswering = (handler: BackendHandler) => started(FakeLicenseBackend.start(handler));
 
