@@ -17,7 +17,7 @@ import type { Logger } from '../ports/logger.port.js';
 import type { Timers } from '../ports/timers.port.js';
 import { TYPES } from '../ports/types.js';
 import type { PrometheusMetricsOptions } from '../adapters/prometheus/prometheus-license-metrics.js';
-import { periodicRefreshEnabled, type AgentConfig } from './config.js';
+import { periodicRefreshEnabled, urlCredentialSecrets, type AgentConfig } from './config.js';
 import { ExpiryWatch } from './expiry-watch.js';
 import { GatedLogger } from './gated-logger.js';
 import type { HighWaterClock } from './high-water-clock.js';
@@ -77,7 +77,8 @@ export function defaultModules(options: Pick<LicenseAgentOptions, 'metrics'> = {
 /** The secrets of a configuration: never to be printed. */
 export function configSecrets(config: AgentConfig): string[] {
   const secrets = [config.apiKey, config.adminToken, config.staticLicenseJwt].filter((secret): secret is string => secret !== null);
-  return [...secrets, ...proxySecrets(config.proxy)];
+  const fleet = config.fleet === null ? [] : urlCredentialSecrets(config.fleet.redisUrl);
+  return [...secrets, ...proxySecrets(config.proxy), ...fleet];
 }
 
 /** The text gate for a configuration: it removes the configuration's secrets from any text. */
@@ -98,9 +99,11 @@ export async function createLicenseAgent(config: AgentConfig, options: LicenseAg
     throw new TypeError('createLicenseAgent: options.metrics configures the default metrics module; it cannot be combined with modules.metrics');
   }
   const modules = { ...defaultModules(options), ...options.modules };
+  // Fleet mode only: a standalone agent never loads the fleet code (nor the Redis client).
+  const fleetModule = config.fleet === null ? null : await import('./modules/redis-fleet.module.js');
   const container = new Container();
   // loadAsync: a module's callback may return what `bind(...)` returns, which inversify treats as async.
-  await container.loadAsync(coreModule(config, logger, gate), ...Object.values(modules));
+  await container.loadAsync(coreModule(config, logger, gate), ...Object.values(modules), ...(fleetModule === null ? [] : [fleetModule.redisFleetModule()]));
   const get = <T>(id: ServiceIdentifier<T>) => container.getAsync<T>(id);
 
   const clock = await get(HIGH_WATER_CLOCK);
@@ -110,6 +113,8 @@ export async function createLicenseAgent(config: AgentConfig, options: LicenseAg
   const scheduler = periodicRefreshEnabled(config)
     ? new RefreshScheduler(refreshLicense, clock, timers, refreshSchedulePolicy(config.refreshIntervalMs), logger)
     : null;
+  const fleet = fleetModule === null ? null : await get(fleetModule.FLEET_MEMBER);
+  fleet?.attach(scheduler);
   const expireLicense = await get<ExpireLicense>(TYPES.ExpireLicense);
   const expiryWatch = new ExpiryWatch(state, expireLicense, clock, timers, () =>
     scheduler?.retrySoon(),
@@ -136,6 +141,7 @@ export async function createLicenseAgent(config: AgentConfig, options: LicenseAg
     state,
     expireLicense,
     refreshLicense,
+    fleet,
     forceRefresh: await get<ForceRefresh>(TYPES.ForceRefresh),
     scheduler,
     expiryWatch,

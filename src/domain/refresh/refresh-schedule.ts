@@ -41,3 +41,16 @@ export function nextRefreshDelay(
   const delay = Math.min(jittered(backoff), policy.intervalMs);
   return outcome.retryAfterMs === null ? delay : Math.max(delay, Math.min(outcome.retryAfterMs, policy.maxRetryMs));
 }
+
+/**
+ * When a member that did not refresh so far starts to (a fleet's new lease holder, or a follower
+ * left on its own): the schedule goes on from the license in force, as if it had been refreshed
+ * at its `iat` — so that no refresh is lost to the change of hands, and a fleet does not refresh
+ * twice in a row. Never sooner than the first retry; soon when there is no token in force.
+ */
+export function delayAfterTakeover(snapshot: RefreshOutcome['snapshot'], now: Date, policy: RefreshSchedulePolicy, random: () => number): number {
+  const token = snapshot.license.token;
+  if (token === null) return policy.firstRetryMs;
+  const planned = nextRefreshDelay({ status: 'refreshed', retryAfterMs: null, snapshot }, 0, token.issuedAt, policy, random);
+  return Math.max(policy.firstRetryMs, planned - (now.getTime() - token.issuedAt.getTime()));
+}
