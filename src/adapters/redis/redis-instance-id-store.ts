@@ -11,9 +11,7 @@ const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{
  * the member runs on its local id, standalone, and `rejoin` tells when the fleet agrees with it.
  */
 export class RedisInstanceIdStore implements InstanceIdStore {
-  #localId: string | null = null;
   #runningOn: string | null = null;
-  #joined = false;
   #mismatchLogged = false;
 
   constructor(
@@ -24,7 +22,6 @@ export class RedisInstanceIdStore implements InstanceIdStore {
 
   async load(): Promise<string> {
     const localId = await this.local.load();
-    this.#localId = localId;
     let fleetId: string | null = null;
     if (await this.connection.open()) {
       try {
@@ -34,7 +31,6 @@ export class RedisInstanceIdStore implements InstanceIdStore {
       }
     }
     this.#runningOn = fleetId ?? localId;
-    this.#joined = fleetId !== null;
     if (fleetId === null) {
       this.logger.warn('Fleet store (Redis) unreachable at start-up: running standalone on the local instance id until it can be reached', {
         fleet: this.connection.keys.fleetId,
@@ -44,19 +40,19 @@ export class RedisInstanceIdStore implements InstanceIdStore {
   }
 
   /**
-   * True when this process runs on the fleet's instance id (claiming its own for the fleet if the
-   * fleet has none yet). Fails with `FleetError` when Redis is unreachable.
+   * True when this process runs on the fleet's instance id, storing it for a fleet that has none
+   * (a Redis that came back empty). Checked at every beat. Fails with `FleetError` when Redis is unreachable.
    */
   async rejoin(): Promise<boolean> {
-    if (this.#joined || this.#localId === null) return this.#joined;
-    this.#joined = (await this.#claim(this.#localId)) === this.#runningOn;
-    if (!this.#joined && !this.#mismatchLogged) {
+    if (this.#runningOn === null) return false;
+    const joined = (await this.#claim(this.#runningOn)) === this.#runningOn;
+    if (!joined && !this.#mismatchLogged) {
       this.#mismatchLogged = true;
       this.logger.warn('The fleet runs on another instance id than this process (it started while Redis was unreachable): staying standalone until restarted', {
         fleet: this.connection.keys.fleetId,
       });
     }
-    return this.#joined;
+    return joined;
   }
 
   /** The fleet's id, after storing `localId` as the fleet's if there is none; null when the stored value is no UUID. */
@@ -67,7 +63,10 @@ export class RedisInstanceIdStore implements InstanceIdStore {
       return client.get(keys.instanceId);
     });
     if (stored !== null && UUID_PATTERN.test(stored)) return stored;
-    this.logger.warn(`The fleet instance id in ${keys.instanceId} is not a UUID; running standalone on the local instance id`);
+    if (!this.#mismatchLogged) {
+      this.#mismatchLogged = true;
+      this.logger.warn(`The fleet instance id in ${keys.instanceId} is not a UUID: this member stays standalone on its own instance id`);
+    }
     return null;
   }
 }

@@ -190,6 +190,7 @@ export class FleetMember {
 
   /** A refresh asked by another member: this leader's own (shared when one runs), published before the answer. */
   async #refreshForFleet(): Promise<RelayedRefresh> {
+    this.logger.info('Refreshing for another fleet member', { fleet: this.fleet.id });
     const outcome = await this.refresh.execute();
     await this.cacheWritesSettled();
     return { status: outcome.status, code: outcome.failure?.code ?? null, message: outcome.failure?.message ?? null };
