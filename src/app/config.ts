@@ -31,7 +31,19 @@ export interface AgentConfig {
   readonly upgradeUrl: string;
   /** The level of the agent's default logger; `info` when `LOG_LEVEL` is unset or not a pino level. */
   readonly logLevel: LogLevel;
+  /** Fleet mode (DESIGN §11): null unless `SOFTCLIENT4ES_FLEET_REDIS_URL` is set. */
+  readonly fleet: FleetConfig | null;
   /** The example host's cap on open connections (`MAX_CONNECTIONS`). */
+}
+
+/** Fleet mode: members sharing a Redis and a fleet id form one installation with one refresher. */
+export interface FleetConfig {
+  /** `redis://` or `rediss://`; its credentials are secrets. */
+  readonly redisUrl: URL;
+  /** The namespace: keys live under `softclient4es:fleet:<id>:`. */
+  readonly id: string;
+  /** How long the refresher's lease lasts unrenewed: a dead holder is replaced within it. */
+  readonly leaseTtlMs: number;
 }
 
 /** Periodic refresh runs when it is enabled and there is an API key to refresh with. */
@@ -76,7 +88,8 @@ export const SECRET_VARIABLES = ['SOFTCLIENT4ES_API_KEY', 'SOFTCLIENT4ES_LICENSE
 /** The secrets of a configuration: never to be printed. */
 export function configSecrets(config: AgentConfig): string[] {
   const secrets = [config.apiKey, config.adminToken, config.staticLicenseJwt].filter((secret): secret is string => secret !== null);
-  return [...secrets, ...proxySecrets(config.proxy)];
+  const fleet = config.fleet === null ? [] : urlCredentialSecrets(config.fleet.redisUrl);
+  return [...secrets, ...proxySecrets(config.proxy), ...fleet];
 }
 
 /** The text gate for a configuration: it removes the configuration's secrets from any text. */
@@ -105,6 +118,7 @@ export const DURATION_RANGES = {
   SOFTCLIENT4ES_LICENSE_REFRESH_INTERVAL: { min: SECOND, max: 30 * DAY, words: 'from 1s to 30d' },
   SOFTCLIENT4ES_LICENSE_GRACE_PERIOD: { min: 0, max: 365 * DAY, words: 'from 0s to 365d' },
   SOFTCLIENT4ES_ADMIN_REFRESH_MIN_INTERVAL: { min: 0, max: HOUR, words: 'from 0s to 1h' },
+  SOFTCLIENT4ES_FLEET_LEASE_TTL: { min: 2 * SECOND, max: 5 * MINUTE, words: 'from 2s to 5m' },
 } as const satisfies Record<string, DurationRange>;
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -130,6 +144,8 @@ export class EnvParser {
     readonly home: string = homedir(),
   ) {
     this.#secrets = SECRET_VARIABLES.map((name) => env[name] ?? '');
+    const redisUrl = env.SOFTCLIENT4ES_FLEET_REDIS_URL?.trim();
+    if (redisUrl !== undefined && URL.canParse(redisUrl)) this.#secrets.push(...urlCredentialSecrets(new URL(redisUrl)));
   }
 
   /** The trimmed value; undefined when unset or blank. */
@@ -242,7 +258,59 @@ export function agentConfigFrom(vars: EnvParser): AgentConfig {
     adminRefreshMinIntervalMs: vars.duration('SOFTCLIENT4ES_ADMIN_REFRESH_MIN_INTERVAL', '10s'),
     upgradeUrl: vars.url('SOFTCLIENT4ES_UPGRADE_URL', DEFAULT_UPGRADE_URL, UPGRADE_URL).href,
     logLevel: LOG_LEVELS.find((level) => level === vars.read('LOG_LEVEL')?.toLowerCase()) ?? 'info',
+    fleet: fleetConfigFrom(vars),
   };
+}
+
+/** Fleet mode is on when a Redis URL is set; the id and lease TTL are read (and checked) either way. */
+function fleetConfigFrom(vars: EnvParser): FleetConfig | null {
+  const id = vars.parse('SOFTCLIENT4ES_FLEET_ID', parseFleetId, 'default', 'default');
+  const leaseTtlMs = vars.duration('SOFTCLIENT4ES_FLEET_LEASE_TTL', '10s');
+  if (vars.read('SOFTCLIENT4ES_FLEET_REDIS_URL') === undefined) return null;
+  const redisUrl = vars.parse('SOFTCLIENT4ES_FLEET_REDIS_URL', parseRedisUrl, '', null);
+  return redisUrl === null ? null : { redisUrl, id, leaseTtlMs };
+}
+
+/**
+ * The secret forms of a URL's credentials: the password (or a lone user name) as written and
+ * decoded, and `user:password` both ways. A user name beside a password is not secret.
+ */
+export function urlCredentialSecrets(url: URL): string[] {
+  if (url.username === '' && url.password === '') return [];
+  const decoded = (text: string) => {
+    try {
+      return decodeURIComponent(text);
+    } catch {
+      return text;
+    }
+  };
+  const secret = url.password === '' ? url.username : url.password;
+  return [...new Set([secret, decoded(secret), `${url.username}:${url.password}`, `${decoded(url.username)}:${decoded(url.password)}`])];
+}
+
+function parseFleetId(value: string): string {
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(value)) throw new InvalidValue('1 to 64 letters, digits, ".", "_" or "-"');
+  return value;
+}
+
+/**
+ * `redis://` or `rediss://` with a host, credentials allowed (they are secrets: a value holding `@`
+ * is never quoted back), an optional database number as the path, no query or fragment.
+ */
+function parseRedisUrl(value: string): URL {
+  const url = URL.canParse(value) ? new URL(value) : null;
+  const usable =
+    url !== null &&
+    (url.protocol === 'redis:' || url.protocol === 'rediss:') &&
+    url.hostname !== '' &&
+    /^\/?\d{0,2}$/.test(url.pathname) &&
+    url.search === '' &&
+    url.hash === '' &&
+    decodableCredentials(url);
+  if (!usable) {
+    throw new InvalidValue('a redis:// or rediss:// URL (user:password@ allowed, percent-encoded; an optional database number as the path)', !value.includes('@'));
+  }
+  return url;
 }
 
 /** A value a parser refused: what was expected, and whether the value may be quoted back. */

@@ -88,9 +88,11 @@ export async function createLicenseAgent(config: AgentConfig, options: LicenseAg
     throw new TypeError('createLicenseAgent: options.metrics configures the default metrics module; it cannot be combined with modules.metrics');
   }
   const modules = { ...defaultModules(options), ...options.modules };
+  // Fleet mode only: a standalone agent never loads the fleet code (nor the Redis client).
+  const fleetModule = config.fleet === null ? null : await import('./modules/redis-fleet.module.js');
   const container = new Container();
   // loadAsync: a module's callback may return what `bind(...)` returns, which inversify treats as async.
-  await container.loadAsync(coreModule(config, logger, gate), ...Object.values(modules));
+  await container.loadAsync(coreModule(config, logger, gate), ...Object.values(modules), ...(fleetModule === null ? [] : [fleetModule.redisFleetModule()]));
   const get = <T>(id: ServiceIdentifier<T>) => container.getAsync<T>(id);
 
   const clock = await get(HIGH_WATER_CLOCK);
@@ -100,6 +102,8 @@ export async function createLicenseAgent(config: AgentConfig, options: LicenseAg
   const scheduler = periodicRefreshEnabled(config)
     ? new RefreshScheduler(refreshLicense, clock, timers, refreshSchedulePolicy(config.refreshIntervalMs), logger)
     : null;
+  const fleet = fleetModule === null ? null : await get(fleetModule.FLEET_MEMBER);
+  fleet?.attach(scheduler);
   const expireLicense = await get<ExpireLicense>(TYPES.ExpireLicense);
   const expiryWatch = new ExpiryWatch(state, expireLicense, clock, timers, () =>
     scheduler?.retrySoon(),
@@ -140,6 +144,7 @@ export async function createLicenseAgent(config: AgentConfig, options: LicenseAg
     state,
     expireLicense,
     refreshLicense,
+    fleet,
     forceRefresh: await get<ForceRefresh>(TYPES.ForceRefresh),
     scheduler,
     expiryWatch,

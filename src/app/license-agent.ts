@@ -13,6 +13,7 @@ import type { SafeText } from '../domain/model/safe-text.js';
 import type { Logger } from '../ports/logger.port.js';
 import type { AgentConfig } from './config.js';
 import type { ExpiryWatch } from './expiry-watch.js';
+import type { FleetMember } from './fleet/fleet-member.js';
 import type { HighWaterClock } from './high-water-clock.js';
 import { OPENAPI_PATH } from './paths.js';
 import type { RefreshScheduler } from './refresh-scheduler.js';
@@ -25,6 +26,8 @@ export interface LicenseAgentParts {
   readonly expireLicense: ExpireLicense;
   readonly refreshLicense: RefreshLicense;
   readonly forceRefresh: ForceRefresh;
+  /** This member of a fleet; null when fleet mode is off. */
+  readonly fleet: FleetMember | null;
   /** Null when periodic refresh is off (disabled, or no API key). */
   readonly scheduler: RefreshScheduler | null;
   readonly expiryWatch: ExpiryWatch;
@@ -105,7 +108,7 @@ export class LicenseAgent {
 
   /** The body of `GET /admin/license`. */
   status(): LicenseStatusBody {
-    const { clock, instanceId, proxy, refreshLicense, scheduler } = this.parts;
+    const { clock, instanceId, proxy, refreshLicense, scheduler, fleet } = this.parts;
     const refresh = refreshLicense.status();
     return licenseStatusBody(this.current(), {
       now: clock.now(),
@@ -113,6 +116,7 @@ export class LicenseAgent {
       instanceId,
       proxy,
       refresh: { ...refresh, enabled: scheduler !== null, nextAt: scheduler?.nextAt ?? null },
+      fleet: fleet?.status() ?? null,
     });
   }
 
@@ -167,6 +171,7 @@ export class LicenseAgent {
     const inFlight = this.parts.refreshLicense.inFlight;
     if (inFlight !== null) await settleWithin(inFlight, STOP_GRACE_MS);
     await settleWithin(this.flush(), STOP_GRACE_MS);
+    if (this.parts.fleet !== null) await settleWithin(this.parts.fleet.stop(), STOP_GRACE_MS);
   }
 
   /**
@@ -184,7 +189,7 @@ export class LicenseAgent {
     this.#unsubscribe = state.onChange(() => void clock.persist()); // refreshes and lapses
     this.parts.scheduler?.start();
     try {
-      await this.parts.refreshLicense.execute();
+      await (this.parts.fleet?.start() ?? this.parts.refreshLicense.execute());
     } catch (error) {
       this.parts.logger.error('License resolution failed unexpectedly; running in Community mode', { err: error });
     } finally {

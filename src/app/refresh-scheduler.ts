@@ -12,6 +12,7 @@ export class RefreshScheduler {
   #timer: TimerHandle | null = null;
   #nextAt: Date | null = null;
   #consecutiveFailures = 0;
+  #paused = false;
   #unsubscribe: (() => void) | null = null;
 
   constructor(
@@ -40,11 +41,29 @@ export class RefreshScheduler {
 
   /** Plans a refresh after the first retry delay (used when the license in force has just expired). */
   retrySoon(): void {
-    if (this.#unsubscribe !== null) this.#arm(this.policy.firstRetryMs);
+    if (this.#planning) this.#arm(this.policy.firstRetryMs);
+  }
+
+  /** Plans no periodic refresh until `resume` (a fleet follower: the lease holder refreshes for it). */
+  pause(): void {
+    this.#paused = true;
+    this.#cancel();
+  }
+
+  /** Plans again after `pause`, the next refresh in `delayMs`. Does nothing when not paused. */
+  resume(delayMs: number): void {
+    if (!this.#paused) return;
+    this.#paused = false;
+    if (this.#planning) this.#arm(delayMs);
+  }
+
+  get #planning(): boolean {
+    return this.#unsubscribe !== null && !this.#paused;
   }
 
   #plan(outcome: RefreshOutcome): void {
     this.#consecutiveFailures = outcome.status === 'failed' ? this.#consecutiveFailures + 1 : 0;
+    if (!this.#planning) return;
     this.#arm(nextRefreshDelay(outcome, this.#consecutiveFailures, this.clock.now(), this.policy, this.random));
   }
 
@@ -59,7 +78,7 @@ export class RefreshScheduler {
     this.#nextAt = null;
     this.refresh.execute().catch((error: unknown) => {
       this.logger.error('Periodic license refresh failed unexpectedly', { err: error });
-      if (this.#unsubscribe !== null) this.#arm(this.policy.maxRetryMs);
+      if (this.#planning) this.#arm(this.policy.maxRetryMs);
     });
   }
 

@@ -6,7 +6,12 @@ import type { TextGate } from '../domain/model/safe-text.js';
 import type { ForceRefresh } from '../domain/refresh/force-refresh.js';
 import type { RefreshLicense } from '../domain/refresh/refresh-license.js';
 import type { ResolveLicense } from '../domain/resolution/resolve-license.js';
+import type { AdoptSharedLicense } from '../domain/fleet/adopt-shared-license.js';
 import type { Clock, MonotonicClock } from './clock.port.js';
+import type { FleetMembership, FleetView } from './fleet-membership.port.js';
+import type { LeaseCoordinator } from './lease-coordinator.port.js';
+import type { RefreshRelay } from './refresh-relay.port.js';
+import type { SharedLicenseStore } from './shared-license-store.port.js';
 import type { HighWaterMarkStore } from './high-water-mark-store.port.js';
 import type { InstanceIdStore } from './instance-id-store.port.js';
 import type { LicenseCache } from './license-cache.port.js';
@@ -44,6 +49,14 @@ export const TYPES = {
   InstanceIdStore: id<InstanceIdStore>('InstanceIdStore'),
   Timers: id<Timers>('Timers'),
   LicenseTelemetry: id<LicenseTelemetry>('LicenseTelemetry'),
+  // fleet mode only (DESIGN §11): bound by the fleet module
+  LeaseCoordinator: id<LeaseCoordinator>('LeaseCoordinator'),
+  SharedLicenseStore: id<SharedLicenseStore>('SharedLicenseStore'),
+  RefreshRelay: id<RefreshRelay>('RefreshRelay'),
+  FleetMembership: id<FleetMembership>('FleetMembership'),
+  /** This member's place in its fleet; unbound when fleet mode is off. */
+  Fleet: id<FleetView>('Fleet'),
+  AdoptSharedLicense: id<AdoptSharedLicense>('AdoptSharedLicense'),
   // values and services the composition root derives from them
   /** The `AgentConfig`; a plain symbol, typed where it is bound (`src/app`): a port does not know the app. */
   Config: Symbol.for('softclient4es.Config'),

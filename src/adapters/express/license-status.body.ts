@@ -6,6 +6,7 @@ import type { Feature } from '../../domain/model/feature.js';
 import type { License, LicenseSource, Platform } from '../../domain/model/license.js';
 import type { Quotas } from '../../domain/model/quota.js';
 import type { ResolutionAttempt } from '../../domain/model/resolution-trail.js';
+import type { FleetRole, FleetStatus } from '../../ports/fleet-membership.port.js';
 
 export interface RefreshInfo {
   readonly enabled: boolean;
@@ -22,6 +23,8 @@ export interface StatusContext {
   /** `host:port` of the proxy in the way to the backend; null: direct. */
   readonly proxy: SafeText | null;
   readonly refresh: RefreshInfo;
+  /** Null when fleet mode is off. */
+  readonly fleet: FleetStatus | null;
 }
 
 /** The body of `GET /admin/license` (DESIGN §6, `LicenseStatus` in openapi.yaml). Dates are ISO-8601. */
@@ -56,6 +59,14 @@ export interface LicenseStatusBody {
     readonly next_at: string | null;
   };
   readonly resolution: readonly ResolutionAttempt[];
+  /** This member's place in its fleet (DESIGN §11); null when fleet mode is off. */
+  readonly fleet: {
+    readonly id: string;
+    readonly connected: boolean;
+    readonly role: FleetRole;
+    readonly members: number;
+    readonly last_sync_at: string | null;
+  } | null;
   readonly token: { readonly kid: string; readonly jti: string | null; readonly iat: number; readonly exp: number; readonly fingerprint: string } | null;
 }
 
@@ -78,7 +89,7 @@ export type LicenseFields = Pick<
 >;
 
 /** `GET /admin/license`: the license in force, in the snake_case shape of the admin API contract. */
-export function licenseStatusBody(snapshot: LicenseSnapshot, { now, clock, instanceId, proxy, refresh }: StatusContext): LicenseStatusBody {
+export function licenseStatusBody(snapshot: LicenseSnapshot, { now, clock, instanceId, proxy, refresh, fleet }: StatusContext): LicenseStatusBody {
   const fields = licenseFields(snapshot.license, now);
   return {
     tier: fields.tier,
@@ -105,6 +116,10 @@ export function licenseStatusBody(snapshot: LicenseSnapshot, { now, clock, insta
       next_at: refresh.nextAt?.toISOString() ?? null,
     },
     resolution: snapshot.resolution,
+    fleet:
+      fleet === null
+        ? null
+        : { id: fleet.id, connected: fleet.connected, role: fleet.role, members: fleet.members, last_sync_at: fleet.lastSyncAt?.toISOString() ?? null },
     token: fields.token,
   };
 }

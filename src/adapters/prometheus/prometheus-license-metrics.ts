@@ -3,6 +3,7 @@ import type { LicenseSource } from '../../domain/model/license.js';
 import type { LicenseSnapshot } from '../../domain/model/license-state.js';
 import { TIERS } from '../../domain/model/tier.js';
 import type { Clock } from '../../ports/clock.port.js';
+import type { FleetRole, FleetView } from '../../ports/fleet-membership.port.js';
 import type { LicenseTelemetry } from '../../ports/license-telemetry.port.js';
 
 export interface LicenseMetricsSource {
@@ -15,7 +16,11 @@ export interface LicenseMetricsSource {
   readonly clockSuspect: () => boolean;
   /** The agent's version, for `softclient4es_build_info`. */
   readonly version: string;
+  /** This member's fleet, in fleet mode: the fleet gauges exist only then. */
+  readonly fleet?: FleetView | null;
 }
+
+const FLEET_ROLES: readonly FleetRole[] = ['leader', 'follower', 'standalone'];
 
 export interface PrometheusMetricsOptions {
   /**
@@ -180,6 +185,7 @@ export class PrometheusLicenseMetrics implements LicenseTelemetry {
       registers,
     });
     this.#clock = source.clock;
+    if (source.fleet !== undefined && source.fleet !== null) registerFleetMetrics(source.fleet, source.clock, registers);
     if (options.processMetrics ?? options.registry === undefined) collectDefaultMetrics({ register: this.registry });
   }
 
@@ -200,4 +206,44 @@ export class PrometheusLicenseMetrics implements LicenseTelemetry {
   get contentType(): string {
     return this.registry.contentType;
   }
+}
+
+/** Fleet mode: this member's role, the members alive, and how long since it last knew it ran the fleet's license. */
+function registerFleetMetrics(fleet: FleetView, clock: Clock, registers: Registry[]): void {
+  new Gauge({
+    name: 'softclient4es_fleet_role',
+    help: "This member's fleet role: 1 for the current one (leader: holds the lease and calls the backend; follower; standalone: Redis unreachable), 0 for the others.",
+    labelNames: ['role'],
+    registers,
+    collect() {
+      const { role } = fleet.status();
+      for (const candidate of FLEET_ROLES) this.set({ role: candidate }, candidate === role ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'softclient4es_fleet_connected',
+    help: '1 while the fleet store (Redis) answers this member.',
+    registers,
+    collect() {
+      this.set(fleet.status().connected ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'softclient4es_fleet_members',
+    help: 'Fleet members with a live heartbeat, as last counted by this member.',
+    registers,
+    collect() {
+      this.set(fleet.status().members);
+    },
+  });
+  new Gauge({
+    name: 'softclient4es_fleet_sync_age_seconds',
+    help: "Seconds since this member last knew it ran the fleet's license (a beat as leader, a follower's adoption or check); absent before the first.",
+    registers,
+    collect() {
+      const { lastSyncAt } = fleet.status();
+      this.reset();
+      if (lastSyncAt !== null) this.set((clock.now().getTime() - lastSyncAt.getTime()) / 1000);
+    },
+  });
 }

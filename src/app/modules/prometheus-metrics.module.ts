@@ -2,6 +2,7 @@ import { ContainerModule } from 'inversify';
 import { PrometheusLicenseMetrics, type PrometheusMetricsOptions } from '../../adapters/prometheus/prometheus-license-metrics.js';
 import type { ExpireLicense } from '../../domain/expiry/expire-license.js';
 import type { Clock } from '../../ports/clock.port.js';
+import type { FleetView } from '../../ports/fleet-membership.port.js';
 import { TYPES } from '../../ports/types.js';
 import { periodicRefreshEnabled, type AgentConfig } from '../config.js';
 import { HighWaterClock } from '../high-water-clock.js';
@@ -15,7 +16,7 @@ export function prometheusMetricsModule(options: PrometheusMetricsOptions = {}):
   return new ContainerModule(({ bind }) => {
     bind(TYPES.Metrics)
       .toResolvedValue(
-        (config: AgentConfig, expireLicense: ExpireLicense, clock: Clock) =>
+        (config: AgentConfig, expireLicense: ExpireLicense, clock: Clock, fleet: FleetView | undefined) =>
           new PrometheusLicenseMetrics(
             {
               current: () => expireLicense.current(),
@@ -24,10 +25,11 @@ export function prometheusMetricsModule(options: PrometheusMetricsOptions = {}):
               refreshEnabled: periodicRefreshEnabled(config),
               clockSuspect: () => clock instanceof HighWaterClock && clock.suspect,
               version: AGENT_VERSION,
+              fleet: fleet ?? null,
             },
             options,
           ),
-        [TYPES.Config, TYPES.ExpireLicense, TYPES.Clock],
+        [TYPES.Config, TYPES.ExpireLicense, TYPES.Clock, { serviceIdentifier: TYPES.Fleet, optional: true }],
       )
       .inSingletonScope();
     bind(TYPES.LicenseTelemetry).toService(TYPES.Metrics);

@@ -121,7 +121,20 @@ export class CacheError extends LicenseAgentError {
   }
 }
 
-export type ErrorCode = LicenseTokenErrorCode | BackendErrorCode | ApiKeyErrorCode | CacheErrorCode;
+export type FleetErrorCode = 'FLEET.UNREACHABLE' | 'FLEET.CORRUPT' | 'FLEET.TOO_LARGE' | 'FLEET.NO_LEADER';
+
+/** The fleet store (Redis) could not be used, or holds something that is not a license record. */
+export class FleetError extends LicenseAgentError {
+  constructor(
+    readonly code: FleetErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export type ErrorCode = LicenseTokenErrorCode | BackendErrorCode | ApiKeyErrorCode | CacheErrorCode | FleetErrorCode;
 
 /** A failure as every output shows it: a stable code and a message that passed the text gate. */
 export interface Failure {

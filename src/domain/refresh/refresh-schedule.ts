@@ -7,21 +7,61 @@ export interface RefreshSchedulePolicy {
   readonly lifetimeShare: number;
   /** Backoff after a failure: first wait, doubling up to the cap. */
   readonly firstRetryMs: number;
+  /** The backoff's cap while no license is in force (Community): getting one back is urgent. */
   readonly maxRetryMs: number;
-  /** ± share of randomness, so that a fleet of servers does not refresh in step. */
+  /** With a license in force: how many quick doubling retries (1 s, 2 s, 4 s) for a blip. */
+  readonly quickRetries: number;
+  /**
+   * With a license in force, after the quick retries: the typical wait (at most a quarter of the
+   * time left until its grace ends, never under `maxRetryMs`). Waiting costs nothing then, and
+   * during a long outage the retries of many agents spread over this long, so that the backend's
+   * return is not met by all of them at once (`npm run bench:fleet`).
+   */
+  readonly outageRetryMs: number;
+  /** ± share of randomness on periodic refreshes, so that servers do not refresh in step. */
   readonly jitter: number;
 }
 
 export function refreshSchedulePolicy(intervalMs: number): RefreshSchedulePolicy {
-  return { intervalMs, lifetimeShare: 0.8, firstRetryMs: 1_000, maxRetryMs: 5 * 60_000, jitter: 0.1 };
+  return {
+    intervalMs,
+    lifetimeShare: 0.8,
+    firstRetryMs: 1_000,
+    maxRetryMs: 5 * 60_000,
+    quickRetries: 3,
+    outageRetryMs: 90 * 60_000,
+    jitter: 0.1,
+  };
+}
+
+/**
+ * The n-th retry's typical wait. Without a license in force (Community): 1 s doubling to 5 min —
+ * getting one is urgent. With one: a few quick retries (1 s, 2 s, 4 s) for a blip, then the outage
+ * wait (`outageRetryMs`, at most a quarter of the time left until the license's grace ends).
+ */
+export function nominalRetryDelay(
+  consecutiveFailures: number,
+  snapshot: RefreshOutcome['snapshot'],
+  now: Date,
+  policy: RefreshSchedulePolicy,
+): number {
+  const n = Math.max(1, consecutiveFailures);
+  const doubling = policy.firstRetryMs * 2 ** Math.min(n - 1, 40);
+  const { expiresAt, graceEndsAtMs } = snapshot.license;
+  if (expiresAt === null) return Math.min(policy.maxRetryMs, doubling);
+  if (n <= policy.quickRetries) return doubling;
+  return Math.min(policy.outageRetryMs, Math.max(policy.maxRetryMs, (graceEndsAtMs - now.getTime()) / 4 || 0));
 }
 
 /**
  * How long to wait before the next periodic refresh. After a success (or a refresh that had no
- * backend call to make): the interval, or 80 % of
- * the token's remaining lifetime if sooner. After the n-th failure in a row: 1 s doubling to
- * 5 min, never later than the interval, and never sooner than the backend's `Retry-After`
- * (itself capped at 5 min). Both with ±10 % jitter; `random` returns a number in [0, 1).
+ * backend call to make): the interval, or 80 % of the token's remaining lifetime if sooner, with
+ * ±10 % jitter. After the n-th failure in a row: full jitter around the nominal backoff (1 s
+ * doubling to 5 min, then after an hour of failures on to 1 h): uniform between half a first retry
+ * and twice the nominal, so that the nominal is the mean; never later than the interval, and never
+ * sooner than the backend's `Retry-After` (itself capped at 5 min). `random` returns a number in [0, 1).
+ * Full jitter, not ±10 %: after a long outage, ±10 % keeps thousands of agents retrying within the
+ * same few minutes, and they all return at once (`npm run bench:fleet`).
  */
 export function nextRefreshDelay(
   outcome: Pick<RefreshOutcome, 'status' | 'retryAfterMs' | 'snapshot'>,
@@ -37,7 +77,20 @@ export function nextRefreshDelay(
     const base = lifetimeMs > 0 ? Math.min(policy.intervalMs, policy.lifetimeShare * lifetimeMs) : policy.maxRetryMs;
     return Math.max(policy.firstRetryMs, jittered(Math.min(base, policy.intervalMs)));
   }
-  const backoff = Math.min(policy.maxRetryMs, policy.firstRetryMs * 2 ** Math.max(0, consecutiveFailures - 1));
-  const delay = Math.min(jittered(backoff), policy.intervalMs);
+  const fullJitter = Math.max(policy.firstRetryMs / 2, (0.5 + random()) * nominalRetryDelay(consecutiveFailures, outcome.snapshot, now, policy));
+  const delay = Math.min(fullJitter, policy.intervalMs);
   return outcome.retryAfterMs === null ? delay : Math.max(delay, Math.min(outcome.retryAfterMs, policy.maxRetryMs));
+}
+
+/**
+ * When a member that did not refresh so far starts to (a fleet's new lease holder, or a follower
+ * left on its own): the schedule goes on from the license in force, as if it had been refreshed
+ * at its `iat` — so that no refresh is lost to the change of hands, and a fleet does not refresh
+ * twice in a row. Never sooner than the first retry; soon when there is no token in force.
+ */
+export function delayAfterTakeover(snapshot: RefreshOutcome['snapshot'], now: Date, policy: RefreshSchedulePolicy, random: () => number): number {
+  const token = snapshot.license.token;
+  if (token === null) return policy.firstRetryMs;
+  const planned = nextRefreshDelay({ status: 'refreshed', retryAfterMs: null, snapshot }, 0, token.issuedAt, policy, random);
+  return Math.max(policy.firstRetryMs, planned - (now.getTime() - token.issuedAt.getTime()));
 }

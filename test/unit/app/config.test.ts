@@ -196,7 +196,7 @@ describe('loadConfig', () => {
   });
 
   it('property: never throws anything but ConfigError, never yields a number that is not finite or out of range', () => {
-    const variables = [...Object.keys(DURATION_RANGES), 'PORT', 'SOFTCLIENT4ES_LICENSE_URL', 'SOFTCLIENT4ES_LICENSE_ISSUER', 'LOG_LEVEL', 'HTTPS_PROXY', 'http_proxy'];
+    const variables = [...Object.keys(DURATION_RANGES), 'PORT', 'SOFTCLIENT4ES_LICENSE_URL', 'SOFTCLIENT4ES_LICENSE_ISSUER', 'LOG_LEVEL', 'HTTPS_PROXY', 'http_proxy', 'SOFTCLIENT4ES_FLEET_REDIS_URL', 'SOFTCLIENT4ES_FLEET_ID'];
     const durationLike = fc
       .tuple(fc.oneof(fc.nat(), fc.double({ noNaN: false }), fc.constant(1e300)), fc.constantFrom('ms', 's', 'm', 'h', 'd', '', 'w'))
       .map(([n, unit]) => `${n}${unit}`);
@@ -211,8 +211,7 @@ describe('loadConfig', () => {
           return;
         }
         for (const [name, range] of Object.entries(DURATION_RANGES)) {
-          const field = DURATION_FIELDS[name as keyof typeof DURATION_FIELDS];
-          const value = config[field];
+          const value = name === 'SOFTCLIENT4ES_FLEET_LEASE_TTL' ? (config.fleet?.leaseTtlMs ?? range.min) : config[DURATION_FIELDS[name as keyof typeof DURATION_FIELDS]];
           expect(Number.isInteger(value) && value >= range.min && value <= range.max).toBe(true);
         }
         expect(Number.isInteger(port)).toBe(true);
@@ -325,5 +324,43 @@ describe('loadConfig: proxy variables', () => {
 
   it('checks both forms of a variable, even the one that is not used', () => {
     expect(() => load({ https_proxy: 'http://proxy.corp:3128', HTTPS_PROXY: 'proxy.corp:3128' })).toThrow(/^Invalid HTTPS_PROXY: /);
+  });
+});
+
+describe('loadConfig: fleet variables', () => {
+  it('leaves fleet mode off without SOFTCLIENT4ES_FLEET_REDIS_URL, whatever the id', () => {
+    expect(load({}).fleet).toBeNull();
+    expect(load({ SOFTCLIENT4ES_FLEET_ID: 'eu-west' }).fleet).toBeNull();
+  });
+
+  it('turns fleet mode on with a redis:// or rediss:// URL; the id defaults to "default", the lease to 10 s', () => {
+    const fleet = load({ SOFTCLIENT4ES_FLEET_REDIS_URL: 'rediss://:s3cret%40pw@redis.internal:6380/2' }).fleet;
+    expect(fleet).toMatchObject({ id: 'default', leaseTtlMs: 10_000 });
+    expect(fleet?.redisUrl.href).toBe('rediss://:s3cret%40pw@redis.internal:6380/2');
+    expect(load({ SOFTCLIENT4ES_FLEET_REDIS_URL: 'redis://127.0.0.1', SOFTCLIENT4ES_FLEET_ID: 'eu-west.1', SOFTCLIENT4ES_FLEET_LEASE_TTL: '3s' }).fleet).toMatchObject({
+      id: 'eu-west.1',
+      leaseTtlMs: 3_000,
+    });
+  });
+
+  it.each(['http://redis:6379', 'redis://', 'redis://host/db/x', 'redis://host?tls=1', 'not a url'])('refuses %s, naming the variable', (value) => {
+    expect(() => load({ SOFTCLIENT4ES_FLEET_REDIS_URL: value })).toThrow(/^Invalid SOFTCLIENT4ES_FLEET_REDIS_URL: expected a redis:\/\/ or rediss:\/\/ URL/);
+  });
+
+  it('never quotes a Redis URL that holds credentials, and keeps its password out of every other echoed value', () => {
+    const error = catchConfigError({
+      SOFTCLIENT4ES_FLEET_REDIS_URL: 'http://user:hunter2-redis@redis:6379',
+      SOFTCLIENT4ES_UPGRADE_URL: 'ftp://x/hunter2-redis',
+    });
+    expect(error.message).toMatch(/^Invalid SOFTCLIENT4ES_FLEET_REDIS_URL: expected [^"]*$/m);
+    expect(error.message).not.toContain('hunter2');
+  });
+
+  it('refuses a fleet id that is not a plain name, and a lease outside 2s–5m', () => {
+    const error = catchConfigError({ SOFTCLIENT4ES_FLEET_REDIS_URL: 'redis://r', SOFTCLIENT4ES_FLEET_ID: 'a:b', SOFTCLIENT4ES_FLEET_LEASE_TTL: '1s' });
+    expect(error.message.split('\n')).toEqual([
+      'Invalid SOFTCLIENT4ES_FLEET_ID: expected 1 to 64 letters, digits, ".", "_" or "-" (got "a:b")',
+      expect.stringMatching(/^Invalid SOFTCLIENT4ES_FLEET_LEASE_TTL: expected a duration: .*from 2s to 5m \(got "1s"\)$/),
+    ]);
   });
 });

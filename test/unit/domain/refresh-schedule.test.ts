@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { COMMUNITY_LICENSE, type License } from '../../../src/domain/model/license.js';
 import type { LicenseSnapshot } from '../../../src/domain/model/license-state.js';
-import { nextRefreshDelay, refreshSchedulePolicy } from '../../../src/domain/refresh/refresh-schedule.js';
+import { delayAfterTakeover, nextRefreshDelay, nominalRetryDelay, refreshSchedulePolicy } from '../../../src/domain/refresh/refresh-schedule.js';
 import { DAY, HOUR, MINUTE, SECOND } from '../../support/fixed-clock.js';
 
 const now = new Date('2026-06-01T00:00:00Z');
@@ -49,9 +49,36 @@ describe('nextRefreshDelay', () => {
     expect(nextRefreshDelay(skipped(expiringIn(10 * HOUR)), 0, now, policy, middle)).toBe(8 * HOUR);
   });
 
-  it('backs off exponentially from 1 s after failures, up to 5 minutes', () => {
-    const delays = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 20].map((n) => nextRefreshDelay(failed(), n, now, policy, middle));
+  it('backs off exponentially from 1 s after failures, up to 5 minutes, while no license is in force', () => {
+    const community = { ...failed(), snapshot: { ...expiringIn(0), license: COMMUNITY_LICENSE } };
+    const delays = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 20].map((n) => nextRefreshDelay(community, n, now, policy, middle));
     expect(delays).toEqual([1, 2, 4, 8, 16, 32, 64, 128, 256, 300, 300].map((s) => s * SECOND));
+  });
+
+  it('with a license in force: three quick retries for a blip, then the outage wait of 90 minutes', () => {
+    const delays = [1, 2, 3, 4, 5, 20, 200].map((n) => nextRefreshDelay(failed(), n, now, policy, middle));
+    expect(delays).toEqual([1 * SECOND, 2 * SECOND, 4 * SECOND, 90 * MINUTE, 90 * MINUTE, 90 * MINUTE, 90 * MINUTE]);
+  });
+
+  it('waits at most a quarter of the time left until the grace of the license in force ends (never under 5 minutes)', () => {
+    const endingIn = (ms: number) => ({ ...failed(), snapshot: { ...expiringIn(0), license: { ...expiringIn(0).license, graceEndsAtMs: now.getTime() + ms } } });
+    expect(nextRefreshDelay(endingIn(2 * HOUR), 5, now, policy, middle)).toBe(30 * MINUTE);
+    expect(nextRefreshDelay(endingIn(10 * MINUTE), 5, now, policy, middle)).toBe(5 * MINUTE);
+  });
+
+  it('spreads retries with wide jitter (half to one and a half times the nominal wait, the nominal on average), never under half a second', () => {
+    expect(nextRefreshDelay(failed(), 5, now, policy, () => 0)).toBe(45 * MINUTE);
+    expect(nextRefreshDelay(failed(), 5, now, policy, () => 0.999_999)).toBeCloseTo(135 * MINUTE, -3);
+    expect(nominalRetryDelay(5, failed().snapshot, now, policy)).toBe(90 * MINUTE);
+    let sum = 0;
+    for (let i = 0; i < 2_000; i += 1) {
+      const delay = nextRefreshDelay(failed(), 5, now, policy, Math.random);
+      expect(delay).toBeGreaterThanOrEqual(45 * MINUTE);
+      expect(delay).toBeLessThan(135 * MINUTE);
+      sum += delay;
+    }
+    expect(sum / 2_000 / (90 * MINUTE)).toBeCloseTo(1, 1);
+    expect(nextRefreshDelay(failed(), 1, now, policy, () => 0)).toBe(500);
   });
 
   it('never backs off past the interval', () => {
@@ -63,5 +90,23 @@ describe('nextRefreshDelay', () => {
     expect(nextRefreshDelay(failed(30 * SECOND), 1, now, policy, middle)).toBe(30 * SECOND);
     expect(nextRefreshDelay(failed(500), 3, now, policy, middle)).toBe(4 * SECOND);
     expect(nextRefreshDelay(failed(2 * HOUR), 1, now, policy, middle)).toBe(5 * MINUTE);
+  });
+});
+
+describe('delayAfterTakeover', () => {
+  const issuedAgo = (ms: number, lifetimeMs = 365 * DAY): LicenseSnapshot => {
+    const snapshot = expiringIn(lifetimeMs - ms);
+    const token = { kid: 'k', jti: null, issuedAt: new Date(now.getTime() - ms), expiresAt: snapshot.license.expiresAt!, fingerprint: '0'.repeat(16) };
+    return { ...snapshot, license: { ...snapshot.license, token } };
+  };
+
+  it('goes on with the schedule of the license in force: refreshed at its iat, next one an interval later', () => {
+    expect(delayAfterTakeover(issuedAgo(20 * HOUR), now, policy, middle)).toBe(4 * HOUR);
+    expect(delayAfterTakeover(issuedAgo(5 * HOUR, 10 * HOUR), now, policy, middle)).toBe(3 * HOUR); // 80 % of 10 h, 5 h gone
+  });
+
+  it('refreshes soon when that moment has passed, or when no token is in force', () => {
+    expect(delayAfterTakeover(issuedAgo(30 * HOUR), now, policy, middle)).toBe(SECOND);
+    expect(delayAfterTakeover({ ...expiringIn(0), license: COMMUNITY_LICENSE }, now, policy, middle)).toBe(SECOND);
   });
 });
