@@ -12,6 +12,7 @@ import { measureJwtVerification } from './jwt-verification.js';
 import { measureSwapsUnderLoad } from './license-swaps.js';
 import { formatTable, verdict, type ReportRow, type Verdict } from './report.js';
 import { measureStartUp } from './start-up.js';
+import { measureStartUpCost, type StartUpCostResult } from './start-up-cost.js';
 import { measureWarmCacheResolution, warmTheCache, type ResolutionTimes } from './warm-cache-resolution.js';
 
 const SETTINGS = {
@@ -20,7 +21,16 @@ const SETTINGS = {
   verification: { seconds: 2, warmUp: 500 },
   resolution: { runs: 40, warmUp: 5 },
   startUp: { runs: 5, warmUp: 1 },
+  startUpCost: { runs: 11, warmUp: 1 },
 } as const;
+
+/** `--only start-up`: only the start-up cost against bare Express (section 5), for quick iterations. */
+const ONLY = (() => {
+  const index = process.argv.indexOf('--only');
+  const value = index === -1 ? undefined : process.argv[index + 1];
+  if (value !== undefined && value !== 'start-up') throw new Error(`--only: expected start-up, got ${value}`);
+  return value ?? null;
+})();
 
 const TARGETS = {
   throughputRatio: 0.97,
@@ -50,7 +60,83 @@ const addedP99Row = (label: string, comparison: Comparison): ReportRow => ({
   verdict: verdict(comparison.addedP99Ms < TARGETS.addedP99Ms),
 });
 
+function startUpCostRows(cost: StartUpCostResult): ReportRow[] {
+  const { targets } = cost;
+  const mb = (value: number | null) => (value === null ? 'unknown (no /proc)' : `${fmt(value, 1)} MB`);
+  return [
+    {
+      section: '5',
+      measure: 'Spawn to /readyz 200: bare Express, agent (Community)',
+      result: `median ${fmt(cost.bare.readyMedianMs, 0)} ms, ${fmt(cost.agent.readyMedianMs, 0)} ms (n=${cost.runs} each, alternating)`,
+      target: '',
+      verdict: 'info',
+    },
+    {
+      section: '5',
+      measure: '  agent / bare Express',
+      result: `${fmt(cost.readyRatio, 2)}x`,
+      target: `<= ${targets.readyRatio}x`,
+      verdict: verdict(cost.readyRatio <= targets.readyRatio),
+    },
+    {
+      section: '5',
+      measure: 'RSS after ready: bare Express, agent',
+      result: `median ${mb(cost.bare.rssMedianMb)}, ${mb(cost.agent.rssMedianMb)}`,
+      target: '',
+      verdict: 'info',
+    },
+    {
+      section: '5',
+      measure: '  agent - bare Express',
+      result: cost.addedRssMb === null ? 'unknown' : `${signed(cost.addedRssMb, 1)} MB`,
+      target: `<= +${targets.addedRssMb} MB`,
+      verdict: cost.addedRssMb === null ? 'info' : verdict(cost.addedRssMb <= targets.addedRssMb),
+    },
+    {
+      section: '5',
+      measure: 'import: express, express + the package',
+      result:
+        `median ${fmt(cost.importExpress.totalMedianMs, 0)} ms, ${fmt(cost.importExpressAndAgent.totalMedianMs, 0)} ms ` +
+        `(the package alone, after express: ${fmt(cost.importExpressAndAgent.agentMedianMs, 0)} ms; RSS +${fmt(cost.importExpressAndAgent.rssMedianMb - cost.importExpress.rssMedianMb, 1)} MB)`,
+      target: '',
+      verdict: 'info',
+    },
+    {
+      section: '5',
+      measure: '  added by the package',
+      result: `${signed(cost.addedImportMs, 0)} ms`,
+      target: `<= ${targets.addedImportMs} ms`,
+      verdict: verdict(cost.addedImportMs <= targets.addedImportMs),
+    },
+  ];
+}
+
+const machineLine = () => `${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}`;
+
+/** `--only start-up`: section 5's comparison with bare Express alone. */
+async function startUpOnly(): Promise<void> {
+  const began = Date.now();
+  log('5. start-up against bare Express…');
+  const startUpCost = await measureStartUpCost(SETTINGS.startUpCost);
+  const rows = startUpCostRows(startUpCost);
+  const seconds = (Date.now() - began) / 1000;
+  process.stdout.write(`\n${formatTable(rows)}\n\n${machineLine()}; took ${fmt(seconds, 0)} s. Details in bench/results.json\n`);
+  const results = {
+    measuredAt: new Date(began).toISOString(),
+    only: ONLY,
+    node: process.version,
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? null,
+    durationSeconds: round(seconds, 1),
+    settings: { startUpCost: SETTINGS.startUpCost },
+    startUpCost,
+    table: rows,
+  };
+  writeFileSync(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);
+}
+
 async function main(): Promise<void> {
+  if (ONLY === 'start-up') return startUpOnly();
   const began = Date.now();
   const rows: ReportRow[] = [];
 
@@ -177,9 +263,12 @@ async function main(): Promise<void> {
     },
   );
 
+  log('5. start-up against bare Express…');
+  const startUpCost = await measureStartUpCost(SETTINGS.startUpCost);
+  rows.push(...startUpCostRows(startUpCost));
+
   const seconds = (Date.now() - began) / 1000;
-  const machine = `${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}`;
-  process.stdout.write(`\n${formatTable(rows)}\n\n${machine}; took ${fmt(seconds, 0)} s. Details in bench/results.json\n`);
+  process.stdout.write(`\n${formatTable(rows)}\n\n${machineLine()}; took ${fmt(seconds, 0)} s. Details in bench/results.json\n`);
   const results = {
     measuredAt: new Date(began).toISOString(),
     node: process.version,
@@ -194,6 +283,7 @@ async function main(): Promise<void> {
     jwtVerification: verification,
     warmCacheResolution: resolution,
     startUp,
+    startUpCost,
     table: rows,
   };
   writeFileSync(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);
