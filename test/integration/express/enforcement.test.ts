@@ -47,7 +47,12 @@ function holdUntilReleased() {
   const handler: RequestHandler = (_req, _res, next) => {
     releases.push(() => next());
   };
-  return { handler, releaseAll: () => releases.splice(0).forEach((release) => release()), held: () => releases.length };
+  return {
+    handler,
+    releaseAll: () => releases.splice(0).forEach((release) => release()),
+    releaseOne: () => releases.shift()?.(),
+    held: () => releases.length,
+  };
 }
 
 const until = async (condition: () => boolean) => {
@@ -222,5 +227,117 @@ describe('ExpressEnforcement', () => {
       expect(response.headers.warning).toMatch(/^299 - "License expired on .*; renew it to keep the Pro tier"$/);
     }
     expect(s.logger.at('warn')).toEqual([expect.stringContaining('early grace'), expect.stringContaining('mid grace')]);
+  });
+
+  describe('the released guard of the concurrency gate', () => {
+    it('frees one slot per response, though a response emits both finish and close: 5 never run under a limit of 4', async () => {
+      const closed = { count: 0 };
+      app.use((_req, res, next) => {
+        res.once('close', () => {
+          closed.count += 1;
+        });
+        next();
+      });
+      const hold = holdUntilReleased();
+      app.get('/q', s.enforcement.limitConcurrency(), hold.handler, ok);
+      const url = await listen();
+
+      const running = Array.from({ length: 4 }, () => fetch(`${url}/q`));
+      await until(() => hold.held() === 4);
+      hold.releaseOne();
+      await until(() => closed.count === 1); // 'finish' then 'close' of the first response have run
+
+      const fourth = fetch(`${url}/q`); // takes the one slot the first response freed
+      await until(() => hold.held() === 4);
+      const fifth = fetch(`${url}/q`).then((response) => response.status);
+      await until(() => hold.held() === 5 || closed.count === 2);
+      expect(hold.held()).toBe(4);
+      expect(await fifth).toBe(429);
+
+      hold.releaseAll();
+      expect((await Promise.all([...running, fourth])).map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
+    });
+  });
+
+  describe('the measured amount of a quota gate', () => {
+    const measured = (amount: number) => {
+      app.get('/q', s.enforcement.requireQuota('max_joins', () => amount), ok);
+    };
+
+    it.each([
+      ['a negative amount', -1],
+      ['a negative fraction', -0.5],
+      ['NaN', Number.NaN],
+      ['Infinity', Number.POSITIVE_INFINITY],
+      ['-Infinity', Number.NEGATIVE_INFINITY],
+    ])('answers 400 invalid_request for %s, and records no denial', async (_label, amount) => {
+      measured(amount);
+      const { body } = await request(app).get('/q').expect(400);
+      expect(body).toEqual({ error: 'invalid_request', message: 'the amount requested against max_joins must be a non-negative number' });
+      expect(s.telemetry.denials).toEqual([]);
+    });
+
+    it('lets 0 and the limit itself through, and refuses one more than the limit', async () => {
+      for (const [amount, status] of [
+        [0, 200],
+        [2, 200],
+        [2.5, 402],
+        [3, 402],
+      ] as const) {
+        const one = express();
+        one.get('/q', s.enforcement.requireQuota('max_joins', () => amount), ok);
+        await request(one).get('/q').expect(status);
+      }
+    });
+  });
+
+  describe('expiry judged on every request', () => {
+    beforeEach(() => {
+      app.get('/q', ok);
+    });
+    const expiresAt = () => new Date(s.clock.now().getTime() + DAY);
+
+    it('sets no Warning up to mid grace included, and the exact Warning one millisecond after it', async () => {
+      const expiry = expiresAt();
+      s.install('pro', DAY); // 14 days of grace: mid grace starts 7 days after expiry
+      s.clock.set(new Date(expiry.getTime() + 7 * DAY));
+      const atMidGrace = await request(app).get('/q').expect(200, { ok: true, tier: 'pro' });
+      expect(atMidGrace.headers.warning).toBeUndefined();
+
+      s.clock.advance(1);
+      const past = await request(app).get('/q').expect(200, { ok: true, tier: 'pro' });
+      expect(past.headers.warning).toBe(`299 - "License expired on ${expiry.toISOString()}; renew it to keep the Pro tier"`);
+    });
+
+    it('logs no grace WARN at the instant of expiry, and one a millisecond later', async () => {
+      const expiry = expiresAt();
+      s.install('pro', DAY);
+      s.clock.set(expiry);
+      await request(app).get('/q').expect(200, { ok: true, tier: 'pro' });
+      expect(s.logger.at('warn')).toEqual([]);
+      s.clock.advance(1);
+      await request(app).get('/q').expect(200, { ok: true, tier: 'pro' });
+      expect(s.logger.at('warn')).toEqual([expect.stringContaining('early grace')]);
+    });
+
+    it('still honours the license at the last instant of grace, with the Warning', async () => {
+      const expiry = expiresAt();
+      s.install('pro', DAY);
+      s.clock.set(new Date(expiry.getTime() + GRACE));
+      const response = await request(app).get('/q').expect(200, { ok: true, tier: 'pro' });
+      expect(response.headers.warning).toMatch(/^299 - /);
+      expect(s.state.current().license.tier).toBe('pro');
+    });
+
+    it('runs the very request after a clock jump past grace under Community, expiring the license on read', async () => {
+      const expiry = expiresAt();
+      s.install('pro', DAY);
+      s.clock.set(new Date(expiry.getTime() + GRACE + 1)); // no timer fired: the request notices
+      const response = await request(app).get('/q').expect(200, { ok: true, tier: 'community' });
+      expect(response.headers.warning).toBeUndefined();
+      expect(s.state.current().license.tier).toBe('community');
+      expect(s.state.current().degraded).toBe(true);
+      expect(s.logger.at('warn')).toEqual(['License expired — running in Community mode']);
+    });
   });
 });
