@@ -291,6 +291,45 @@ describe('ExpressEnforcement', () => {
     });
   });
 
+  describe('the query-parameter limit (1000, what Express keeps)', () => {
+    const params = (count: number) => Array.from({ length: count }, (_, i) => `p${i}=1`).join('&');
+    beforeEach(() => {
+      app.use('/q', s.enforcement.requireQuota('max_result_rows', () => 1), ok);
+    });
+
+    it('measures a request of exactly 1000 parameters', async () => {
+      await request(app).get(`/q?${params(1000)}`).expect(200);
+    });
+
+    it('answers 400 for 1001 parameters, which Express would cut to 1000', async () => {
+      const { body } = await request(app).get(`/q?${params(1001)}`).expect(400);
+      expect(body).toEqual({
+        error: 'invalid_request',
+        message: 'the query string has more than 1000 parameters; max_result_rows cannot be measured from it',
+      });
+    });
+
+    it('counts empty parameters too, as the parsers do: 1001 of them are only 1000 characters', async () => {
+      await request(app).get(`/q?${'&'.repeat(999)}`).expect(200); // 1000 empty parameters
+      await request(app).get(`/q?${'&'.repeat(1000)}`).expect(400); // 1001
+    });
+
+    it('refuses 1000 empty parameters in front of the measured one, which Express drops (a quota bypass)', async () => {
+      const bypass = express();
+      bypass.get('/q', s.enforcement.requireQuota('max_result_rows', (req) => Number(req.query.rows ?? 0)), ok);
+      await request(bypass).get('/q?rows=50000').expect(402);
+      expect((await request(bypass).get(`/q?${'&'.repeat(999)}rows=50000`)).status).toBe(402); // parameter 1000: kept
+      const { body } = await request(bypass).get(`/q?${'&'.repeat(1000)}rows=50000`).expect(400); // parameter 1001: dropped
+      expect(body.error).toBe('invalid_request');
+    });
+
+    it('counts only the query string: "&" in the path is not a parameter', async () => {
+      await request(app).get(`/q/${'&'.repeat(1500)}`).expect(200); // no query string at all
+      await request(app).get(`/q/${'&'.repeat(1500)}?${params(1000)}`).expect(200);
+      await request(app).get(`/q/${'&'.repeat(1500)}?${params(1001)}`).expect(400);
+    });
+  });
+
   describe('expiry judged on every request', () => {
     beforeEach(() => {
       app.get('/q', ok);
