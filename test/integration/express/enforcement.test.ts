@@ -259,6 +259,39 @@ describe('ExpressEnforcement', () => {
     });
   });
 
+  it('frees the slots of clients that went away while their handlers still wait (close without finish)', async () => {
+    const closed = { count: 0 };
+    app.use((_req, res, next) => {
+      res.once('close', () => {
+        closed.count += 1;
+      });
+      next();
+    });
+    const hold = holdUntilReleased();
+    app.get('/q', s.enforcement.limitConcurrency(), hold.handler, ok);
+    const url = await listen();
+
+    const aborts = Array.from({ length: 4 }, () => new AbortController());
+    const abandoned = aborts.map((controller) => fetch(`${url}/q`, { signal: controller.signal }).catch(() => 'aborted'));
+    await until(() => hold.held() === 4);
+    aborts.forEach((controller) => controller.abort());
+    await Promise.all(abandoned);
+    await until(() => closed.count === 4); // the four handlers are still held: no response finished
+
+    const next = fetch(`${url}/q`).then((response) => response.status);
+    await until(() => hold.held() === 5 || closed.count === 5);
+    expect(hold.held()).toBe(5);
+    hold.releaseAll();
+    expect(await next).toBe(200);
+  });
+
+  it('records a feature denial by the feature\'s name', async () => {
+    app.get('/f', s.enforcement.requireFeature('federation'), ok);
+    s.install('pro', 365 * DAY, { features: ['repl'] });
+    await request(app).get('/f').expect(402);
+    expect(s.telemetry.denials).toEqual([{ kind: 'feature', name: 'federation' }]);
+  });
+
   describe('the measured amount of a quota gate', () => {
     const measured = (amount: number) => {
       app.get('/q', s.enforcement.requireQuota('max_joins', () => amount), ok);
