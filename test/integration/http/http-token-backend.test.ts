@@ -163,6 +163,7 @@ describe('HttpTokenBackend against a real HTTP server', () => {
       expect(request.headers.authorization).toBe(`Bearer ${API_KEY}`);
       expect(request.headers['content-type']).toBe('application/json');
       expect(request.headers.accept).toBe('application/json');
+      expect(request.headers['user-agent']).toBe('softclient4es-license-agent/1.4.2');
       expect(JSON.parse(request.body)).toEqual({ instance_id: REQUEST.instanceId, version: REQUEST.agentVersion });
     });
 
@@ -177,6 +178,18 @@ describe('HttpTokenBackend against a real HTTP server', () => {
 
       expect(onlyRequest(backend).url).toBe(expectedPath);
     });
+  });
+
+  it('leaves no timer armed once the answer is read (the 60 s deadlines are cleared)', async () => {
+    const backend = await backendAnswering(issueToken(JWT));
+    const client = clientFor(backend.url, { connectTimeoutMs: 60 * SECOND, readTimeoutMs: 60 * SECOND });
+    await client.requestToken(REQUEST); // warm-up: whatever the libraries set up once
+    const timers = () => process.getActiveResourcesInfo().filter((resource) => resource === 'Timeout').length;
+    const before = timers();
+
+    await client.requestToken(REQUEST);
+
+    expect(timers()).toBe(before);
   });
 
   describe('a 200 answer', () => {
@@ -422,6 +435,7 @@ describe('HttpTokenBackend against a real HTTP server', () => {
       expect(silent.connections).toBe(1);
       expect(error.code).toBe('BACKEND.TIMEOUT');
       expect(error.message).toBe(`could not connect to the license backend at 127.0.0.1:${silent.port} within ${SHORT_MS} ms`);
+      expect(error.cause).toBeInstanceOf(Error);
       expect(error.transient).toBe(true);
     });
 
@@ -441,6 +455,7 @@ describe('HttpTokenBackend against a real HTTP server', () => {
       expect(onlyRequest(backend).url).toBe(TOKEN_PATH);
       expect(error.code).toBe('BACKEND.TIMEOUT');
       expect(error.message).toBe(`license backend at ${new URL(backend.url).host} did not answer within ${SHORT_MS} ms`);
+      expect(error.cause).toBeInstanceOf(Error);
       expect(error.transient).toBe(true);
     });
 
@@ -507,6 +522,7 @@ describe('HttpTokenBackend against a real HTTP server', () => {
 
       expect(error.code).toBe('BACKEND.UNREACHABLE');
       expect(error.message).toBe(`license backend at 127.0.0.1:${port} is unreachable (connection refused)`);
+      expect(error.cause).toBeInstanceOf(Error);
       expect(error.transient).toBe(true);
     });
 

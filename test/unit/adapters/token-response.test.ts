@@ -59,6 +59,18 @@ describe('backend text through the text gate (what replaced quoteBackendText)', 
 });
 
 describe('parseIssuedToken', () => {
+  it.each([
+    ['a JSON number', '42'],
+    ['a JSON string', '"eyJ.a.b"'],
+    ['JSON null', 'null'],
+  ])('refuses a body that is %s as not a JSON object', (_case, body) => {
+    expect(parseFailure(body).message).toBe('license backend sent a malformed answer: the body is not a JSON object');
+  });
+
+  it('reads an expires_in too large for a number (1e400 is Infinity) as null: advisory', () => {
+    expect(parseIssuedToken(`{"jwt": "${JWT}", "expires_in": 1e400}`, GATE).expiresInSeconds).toBeNull();
+  });
+
   it('reads jwt, expires_in and message', () => {
     expect(parseIssuedToken(JSON.stringify({ jwt: JWT, expires_in: 86_400, message: "Renewed" }), GATE)).toEqual({
       jwt: JWT,
