@@ -164,6 +164,7 @@ describe('HttpTokenBackend against a real HTTP server', () => {
       expect(request.headers['content-type']).toBe('application/json');
       expect(request.headers.accept).toBe('application/json');
       expect(request.headers['user-agent']).toBe('softclient4es-license-agent/1.4.2');
+      expect(request.headers.connection).toBe('close'); // one connection per request: nothing pooled between refreshes
       expect(JSON.parse(request.body)).toEqual({ instance_id: REQUEST.instanceId, version: REQUEST.agentVersion });
     });
 
