@@ -32,8 +32,9 @@ export interface EnforcementOptions {
  * `maxKeys`): beyond it they drop the rest silently.
  */
 export const QUERY_PARAMETER_LIMIT = 1000;
-// Each parameter takes at least two characters ("a&"): a shorter query string cannot be cut.
-const SHORTEST_CUT_QUERY = 2 * QUERY_PARAMETER_LIMIT;
+// An empty parameter takes one character ("&"), and the parsers count empty ones: a URL that holds
+// more than QUERY_PARAMETER_LIMIT parameters holds at least that many "&" after its "?".
+const SHORTEST_CUT_QUERY = QUERY_PARAMETER_LIMIT;
 
 /** Quotas checked per request with a measured amount; concurrency has its own gate. */
 export type MeasuredQuota = Exclude<QuotaName, 'max_concurrent_queries'>;

@@ -47,7 +47,12 @@ function holdUntilReleased() {
   const handler: RequestHandler = (_req, _res, next) => {
     releases.push(() => next());
   };
-  return { handler, releaseAll: () => releases.splice(0).forEach((release) => release()), held: () => releases.length };
+  return {
+    handler,
+    releaseAll: () => releases.splice(0).forEach((release) => release()),
+    releaseOne: () => releases.shift()?.(),
+    held: () => releases.length,
+  };
 }
 
 const until = async (condition: () => boolean) => {
@@ -222,6 +227,190 @@ describe('ExpressEnforcement', () => {
       expect(response.headers.warning).toMatch(/^299 - "License expired on .*; renew it to keep the Pro tier"$/);
     }
     expect(s.logger.at('warn')).toEqual([expect.stringContaining('early grace'), expect.stringContaining('mid grace')]);
+  });
+
+  describe('the released guard of the concurrency gate', () => {
+    it('frees one slot per response, though a response emits both finish and close: 5 never run under a limit of 4', async () => {
+      const closed = { count: 0 };
+      app.use((_req, res, next) => {
+        res.once('close', () => {
+          closed.count += 1;
+        });
+        next();
+      });
+      const hold = holdUntilReleased();
+      app.get('/q', s.enforcement.limitConcurrency(), hold.handler, ok);
+      const url = await listen();
+
+      const running = Array.from({ length: 4 }, () => fetch(`${url}/q`));
+      await until(() => hold.held() === 4);
+      hold.releaseOne();
+      await until(() => closed.count === 1); // 'finish' then 'close' of the first response have run
+
+      const fourth = fetch(`${url}/q`); // takes the one slot the first response freed
+      await until(() => hold.held() === 4);
+      const fifth = fetch(`${url}/q`).then((response) => response.status);
+      await until(() => hold.held() === 5 || closed.count === 2);
+      expect(hold.held()).toBe(4);
+      expect(await fifth).toBe(429);
+
+      hold.releaseAll();
+      expect((await Promise.all([...running, fourth])).map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
+    });
+  });
+
+  it('frees the slots of clients that went away while their handlers still wait (close without finish)', async () => {
+    const closed = { count: 0 };
+    app.use((_req, res, next) => {
+      res.once('close', () => {
+        closed.count += 1;
+      });
+      next();
+    });
+    const hold = holdUntilReleased();
+    app.get('/q', s.enforcement.limitConcurrency(), hold.handler, ok);
+    const url = await listen();
+
+    const aborts = Array.from({ length: 4 }, () => new AbortController());
+    const abandoned = aborts.map((controller) => fetch(`${url}/q`, { signal: controller.signal }).catch(() => 'aborted'));
+    await until(() => hold.held() === 4);
+    aborts.forEach((controller) => controller.abort());
+    await Promise.all(abandoned);
+    await until(() => closed.count === 4); // the four handlers are still held: no response finished
+
+    const next = fetch(`${url}/q`).then((response) => response.status);
+    await until(() => hold.held() === 5 || closed.count === 5);
+    expect(hold.held()).toBe(5);
+    hold.releaseAll();
+    expect(await next).toBe(200);
+  });
+
+  it('records a feature denial by the feature\'s name', async () => {
+    app.get('/f', s.enforcement.requireFeature('federation'), ok);
+    s.install('pro', 365 * DAY, { features: ['repl'] });
+    await request(app).get('/f').expect(402);
+    expect(s.telemetry.denials).toEqual([{ kind: 'feature', name: 'federation' }]);
+  });
+
+  describe('the measured amount of a quota gate', () => {
+    const measured = (amount: number) => {
+      app.get('/q', s.enforcement.requireQuota('max_joins', () => amount), ok);
+    };
+
+    it.each([
+      ['a negative amount', -1],
+      ['a negative fraction', -0.5],
+      ['NaN', Number.NaN],
+      ['Infinity', Number.POSITIVE_INFINITY],
+      ['-Infinity', Number.NEGATIVE_INFINITY],
+    ])('answers 400 invalid_request for %s, and records no denial', async (_label, amount) => {
+      measured(amount);
+      const { body } = await request(app).get('/q').expect(400);
+      expect(body).toEqual({ error: 'invalid_request', message: 'the amount requested against max_joins must be a non-negative number' });
+      expect(s.telemetry.denials).toEqual([]);
+    });
+
+    it('lets 0 and the limit itself through, and refuses one more than the limit', async () => {
+      for (const [amount, status] of [
+        [0, 200],
+        [2, 200],
+        [2.5, 402],
+        [3, 402],
+      ] as const) {
+        const one = express();
+        one.get('/q', s.enforcement.requireQuota('max_joins', () => amount), ok);
+        await request(one).get('/q').expect(status);
+      }
+    });
+  });
+
+  describe('the query-parameter limit (1000, what Express keeps)', () => {
+    const params = (count: number) => Array.from({ length: count }, (_, i) => `p${i}=1`).join('&');
+    beforeEach(() => {
+      app.use('/q', s.enforcement.requireQuota('max_result_rows', () => 1), ok);
+    });
+
+    it('measures a request of exactly 1000 parameters', async () => {
+      await request(app).get(`/q?${params(1000)}`).expect(200);
+    });
+
+    it('answers 400 for 1001 parameters, which Express would cut to 1000', async () => {
+      const { body } = await request(app).get(`/q?${params(1001)}`).expect(400);
+      expect(body).toEqual({
+        error: 'invalid_request',
+        message: 'the query string has more than 1000 parameters; max_result_rows cannot be measured from it',
+      });
+    });
+
+    it('counts empty parameters too, as the parsers do: 1001 of them are only 1000 characters', async () => {
+      await request(app).get(`/q?${'&'.repeat(999)}`).expect(200); // 1000 empty parameters
+      await request(app).get(`/q?${'&'.repeat(1000)}`).expect(400); // 1001
+    });
+
+    it('refuses 1000 empty parameters in front of the measured one, which Express drops (a quota bypass)', async () => {
+      const bypass = express();
+      bypass.get('/q', s.enforcement.requireQuota('max_result_rows', (req) => Number(req.query.rows ?? 0)), ok);
+      await request(bypass).get('/q?rows=50000').expect(402);
+      expect((await request(bypass).get(`/q?${'&'.repeat(999)}rows=50000`)).status).toBe(402); // parameter 1000: kept
+      const { body } = await request(bypass).get(`/q?${'&'.repeat(1000)}rows=50000`).expect(400); // parameter 1001: dropped
+      expect(body.error).toBe('invalid_request');
+    });
+
+    it('counts only the query string: "&" in the path is not a parameter', async () => {
+      await request(app).get(`/q/${'&'.repeat(1500)}`).expect(200); // no query string at all
+      await request(app).get(`/q/${'&'.repeat(1500)}?${params(1000)}`).expect(200);
+      await request(app).get(`/q/${'&'.repeat(1500)}?${params(1001)}`).expect(400);
+    });
+  });
+
+  describe('expiry judged on every request', () => {
+    beforeEach(() => {
+      app.get('/q', ok);
+    });
+    const expiresAt = () => new Date(s.clock.now().getTime() + DAY);
+
+    it('sets no Warning up to mid grace included, and the exact Warning one millisecond after it', async () => {
+      const expiry = expiresAt();
+      s.install('pro', DAY); // 14 days of grace: mid grace starts 7 days after expiry
+      s.clock.set(new Date(expiry.getTime() + 7 * DAY));
+      const atMidGrace = await request(app).get('/q').expect(200, { ok: true, tier: 'pro' });
+      expect(atMidGrace.headers.warning).toBeUndefined();
+
+      s.clock.advance(1);
+      const past = await request(app).get('/q').expect(200, { ok: true, tier: 'pro' });
+      expect(past.headers.warning).toBe(`299 - "License expired on ${expiry.toISOString()}; renew it to keep the Pro tier"`);
+    });
+
+    it('logs no grace WARN at the instant of expiry, and one a millisecond later', async () => {
+      const expiry = expiresAt();
+      s.install('pro', DAY);
+      s.clock.set(expiry);
+      await request(app).get('/q').expect(200, { ok: true, tier: 'pro' });
+      expect(s.logger.at('warn')).toEqual([]);
+      s.clock.advance(1);
+      await request(app).get('/q').expect(200, { ok: true, tier: 'pro' });
+      expect(s.logger.at('warn')).toEqual([expect.stringContaining('early grace')]);
+    });
+
+    it('still honours the license at the last instant of grace, with the Warning', async () => {
+      const expiry = expiresAt();
+      s.install('pro', DAY);
+      s.clock.set(new Date(expiry.getTime() + GRACE));
+      const response = await request(app).get('/q').expect(200, { ok: true, tier: 'pro' });
+      expect(response.headers.warning).toMatch(/^299 - /);
+      expect(s.state.current().license.tier).toBe('pro');
+    });
+
+    it('runs the very request after a clock jump past grace under Community, expiring the license on read', async () => {
+      const expiry = expiresAt();
+      s.install('pro', DAY);
+      s.clock.set(new Date(expiry.getTime() + GRACE + 1)); // no timer fired: the request notices
+      const response = await request(app).get('/q').expect(200, { ok: true, tier: 'community' });
+      expect(response.headers.warning).toBeUndefined();
+      expect(s.state.current().license.tier).toBe('community');
+      expect(s.state.current().degraded).toBe(true);
+      expect(s.logger.at('warn')).toEqual(['License expired — running in Community mode']);
+    });
   });
 });
 

@@ -3,6 +3,9 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import type { ServerResponse } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import { HttpTokenBackend, MAX_RESPONSE_BYTES } from '../../../src/adapters/http/http-token-backend.js';
+
+/** The response cap, stated here rather than imported: a changed constant must fail these tests. */
+const LIMIT = 64 * 1024;
 import { parseApiKey } from '../../../src/domain/model/api-key.js';
 import { TextGate } from '../../../src/domain/model/safe-text.js';
 import { BackendError } from '../../../src/domain/model/errors.js';
@@ -148,6 +151,8 @@ describe('HttpTokenBackend against a real HTTP server', () => {
       expect(request.headers.authorization).toBe(`Bearer ${API_KEY}`);
       expect(request.headers['content-type']).toBe('application/json');
       expect(request.headers.accept).toBe('application/json');
+      expect(request.headers['user-agent']).toBe('softclient4es-license-agent/1.4.2');
+      expect(request.headers.connection).toBe('close'); // one connection per request: nothing pooled between refreshes
       expect(JSON.parse(request.body)).toEqual({ instance_id: REQUEST.instanceId, version: REQUEST.agentVersion });
     });
 
@@ -162,6 +167,18 @@ describe('HttpTokenBackend against a real HTTP server', () => {
 
       expect(onlyRequest(backend).url).toBe(expectedPath);
     });
+  });
+
+  it('leaves no timer armed once the answer is read (the 60 s deadlines are cleared)', async () => {
+    const backend = await backendAnswering(issueToken(JWT));
+    const client = clientFor(backend.url, { connectTimeoutMs: 60 * SECOND, readTimeoutMs: 60 * SECOND });
+    await client.requestToken(REQUEST); // warm-up: whatever the libraries set up once
+    const timers = () => process.getActiveResourcesInfo().filter((resource) => resource === 'Timeout').length;
+    const before = timers();
+
+    await client.requestToken(REQUEST);
+
+    expect(timers()).toBe(before);
   });
 
   describe('a 200 answer', () => {
@@ -321,6 +338,70 @@ describe('HttpTokenBackend against a real HTTP server', () => {
     });
   });
 
+  describe('the classification of a status', () => {
+    it.each([
+      [300, 'BACKEND.REDIRECT_REFUSED'],
+      [399, 'BACKEND.REDIRECT_REFUSED'],
+      [400, 'BACKEND.HTTP_STATUS'],
+      [299, 'BACKEND.HTTP_STATUS'],
+      [201, 'BACKEND.HTTP_STATUS'],
+      [204, 'BACKEND.HTTP_STATUS'],
+    ])('HTTP %i is %s', async (status, code) => {
+      const backend = await backendAnswering(status === 204 ? respondRaw(204, '') : respondJson(status, { jwt: JWT }));
+      const error = await failureOf(clientFor(backend.url));
+
+      expect(error.code).toBe(code);
+      expect(error.status).toBe(status);
+      expect(error.transient).toBe(true);
+      expect(error.message).toBe(
+        code === 'BACKEND.REDIRECT_REFUSED'
+          ? `license backend answered HTTP ${status} (redirects are never followed)`
+          : `license backend answered HTTP ${status}`,
+      );
+    });
+
+    it('a 400 with the backend\'s JSON error is BACKEND.HTTP_STATUS quoting it, not a rejection of the key', async () => {
+      const backend = await backendAnswering(respondJson(400, { error: 'bad_request', message: 'instance_id is not a UUID' }));
+      const error = await failureOf(clientFor(backend.url));
+
+      expect(error.code).toBe('BACKEND.HTTP_STATUS');
+      expect(error.message).toBe('license backend answered HTTP 400: instance_id is not a UUID');
+      expect(error.transient).toBe(true);
+    });
+
+    it('a 401 whose JSON error says nothing readable is still BACKEND.REJECTED, in words of our own', async () => {
+      const backend = await backendAnswering(respondJson(401, { error: '' }));
+      const error = await failureOf(clientFor(backend.url));
+
+      expect(error.code).toBe('BACKEND.REJECTED');
+      expect(error.message).toBe('the API key was rejected');
+      expect(error.status).toBe(401);
+      expect(error.transient).toBe(false);
+    });
+
+    it.each([
+      [401, 'an HTML page', respondRaw(401, '<html>Unauthorized</html>', { headers: { 'Content-Type': 'text/html' } })],
+      [407, 'an empty body', respondRaw(407, '', { headers: { 'Content-Type': 'text/plain' } })],
+      [407, 'the JSON error of a proxy', respondJson(407, { error: 'proxy_auth_required', message: 'log in to the proxy' })],
+    ])('a %i with %s is BACKEND.UNEXPECTED_STATUS, naming the status and a proxy', async (status, _case, handler) => {
+      const backend = await backendAnswering(handler);
+      const error = await failureOf(clientFor(backend.url));
+
+      expect(error.code).toBe('BACKEND.UNEXPECTED_STATUS');
+      expect(error.message).toBe(`HTTP ${status} without the license backend's JSON error (a proxy in the way?)`);
+      expect(error.status).toBe(status);
+      expect(error.transient).toBe(true);
+      expect(error.retryAfterMs).toBeNull();
+    });
+
+    it('reads Retry-After only on the statuses it classifies as HTTP_STATUS, not on a 401 or a redirect', async () => {
+      const rejected = await backendAnswering(respondJson(401, { error: 'api_key_revoked' }, { 'Retry-After': '120' }));
+      expect((await failureOf(clientFor(rejected.url))).retryAfterMs).toBeNull();
+      const busy = await backendAnswering(respondJson(400, { error: 'bad_request' }, { 'Retry-After': '120' }));
+      expect((await failureOf(clientFor(busy.url))).retryAfterMs).toBe(120 * SECOND);
+    });
+  });
+
   describe('redirects', () => {
     it.each([301, 302, 307, 308])('are not followed: after a %i the other server receives nothing (BACKEND.REDIRECT_REFUSED)', async (status) => {
       const elsewhere = await backendAnswering(issueToken(JWT));
@@ -343,6 +424,7 @@ describe('HttpTokenBackend against a real HTTP server', () => {
       expect(silent.connections).toBe(1);
       expect(error.code).toBe('BACKEND.TIMEOUT');
       expect(error.message).toBe(`could not connect to the license backend at 127.0.0.1:${silent.port} within ${SHORT_MS} ms`);
+      expect(error.cause).toBeInstanceOf(Error);
       expect(error.transient).toBe(true);
     });
 
@@ -362,6 +444,7 @@ describe('HttpTokenBackend against a real HTTP server', () => {
       expect(onlyRequest(backend).url).toBe(TOKEN_PATH);
       expect(error.code).toBe('BACKEND.TIMEOUT');
       expect(error.message).toBe(`license backend at ${new URL(backend.url).host} did not answer within ${SHORT_MS} ms`);
+      expect(error.cause).toBeInstanceOf(Error);
       expect(error.transient).toBe(true);
     });
 
@@ -378,13 +461,17 @@ describe('HttpTokenBackend against a real HTTP server', () => {
   describe('answers over 64 KiB', () => {
     const HUGE = 64 * 1024 * 1024;
 
+    it('caps answers at 64 KiB (the exported constant says so too)', () => {
+      expect(MAX_RESPONSE_BYTES).toBe(LIMIT);
+    });
+
     it.each<Framing>(['content-length', 'chunked'])('are refused (%s) as BACKEND.RESPONSE_TOO_LARGE, and the connection dropped', async (framing) => {
       const { handler, outcome } = firehose(HUGE, framing);
       const backend = await backendAnswering(handler);
       const error = await failureOf(clientFor(backend.url));
 
       expect(error.code).toBe('BACKEND.RESPONSE_TOO_LARGE');
-      expect(error.message).toBe(`license backend answer exceeds ${MAX_RESPONSE_BYTES} bytes`);
+      expect(error.message).toBe('license backend answer exceeds 65536 bytes');
       expect(error.transient).toBe(true);
       const { written, finished } = await outcome();
       expect(finished).toBe(false);
@@ -393,23 +480,25 @@ describe('HttpTokenBackend against a real HTTP server', () => {
 
     it('are refused from a declared Content-Length alone, before any of the body arrives', async () => {
       const backend = await backendAnswering((_request, response) => {
-        response.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': String(MAX_RESPONSE_BYTES + 1) });
+        response.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': String(LIMIT + 1) });
         response.flushHeaders();
       });
       const error = await failureOf(clientFor(backend.url, { readTimeoutMs: LONG_MS }));
 
       expect(error.code).toBe('BACKEND.RESPONSE_TOO_LARGE');
+      expect(error.message).toBe('license backend answer exceeds 65536 bytes');
+      expect(error.status).toBe(200);
     });
 
     it.each<Framing>(['content-length', 'chunked'])('are refused (%s) from the first byte over the limit', async (framing) => {
-      const backend = await backendAnswering(respondRaw(200, tokenAnswerOfSize(MAX_RESPONSE_BYTES + 1), { framing }));
+      const backend = await backendAnswering(respondRaw(200, tokenAnswerOfSize(LIMIT + 1), { framing }));
       const error = await failureOf(clientFor(backend.url));
 
       expect(error.code).toBe('BACKEND.RESPONSE_TOO_LARGE');
     });
 
     it.each<Framing>(['content-length', 'chunked'])('of exactly 64 KiB are still read (%s)', async (framing) => {
-      const backend = await backendAnswering(respondRaw(200, tokenAnswerOfSize(MAX_RESPONSE_BYTES), { framing }));
+      const backend = await backendAnswering(respondRaw(200, tokenAnswerOfSize(LIMIT), { framing }));
 
       await expect(clientFor(backend.url).requestToken(REQUEST)).resolves.toMatchObject({ jwt: JWT });
     });
@@ -422,6 +511,7 @@ describe('HttpTokenBackend against a real HTTP server', () => {
 
       expect(error.code).toBe('BACKEND.UNREACHABLE');
       expect(error.message).toBe(`license backend at 127.0.0.1:${port} is unreachable (connection refused)`);
+      expect(error.cause).toBeInstanceOf(Error);
       expect(error.transient).toBe(true);
     });
 

@@ -525,4 +525,82 @@ describe('JoseLicenseVerifier', () => {
       await expectRejected(await signedPayload(payload), 'LICENSE.MALFORMED');
     });
   });
+
+  describe('what each refusal says (never quoting the token)', () => {
+    const messageOf = async (jwt: string, by = verifier()) => (await rejectionOf(by, jwt)).message;
+    const validClaims = () => ({ iss: TEST_ISSUER, sub: 'lic-test-0001', tier: 'pro', iat: NOW_SECONDS - 60, exp: NOW_SECONDS + DAY_SECONDS });
+
+    it.each<[string, () => Promise<string> | string, LicenseTokenErrorCode, string]>([
+      ['too large', () => 'x'.repeat(16 * 1024 + 1), 'LICENSE.TOO_LARGE', 'license token is larger than 16384 bytes'],
+      ['not three parts', () => 'a.b', 'LICENSE.MALFORMED', 'license token is not a compact JWS (three dot-separated parts)'],
+      ['an empty part', () => 'e30..c2ln', 'LICENSE.MALFORMED', 'license token has an empty part'],
+      [
+        'not canonical base64url',
+        () => 'e30=.e30.c2ln',
+        'LICENSE.MALFORMED',
+        'license token is not canonical base64url (RFC 7515 §2: no padding, white space or other characters)',
+      ],
+      ['a header that is not JSON', () => `${base64url('alg=EdDSA')}.e30.c2ln`, 'LICENSE.MALFORMED', 'license token header is not UTF-8 JSON'],
+      ['a header that is a JSON array', () => `${base64url('["EdDSA"]')}.e30.c2ln`, 'LICENSE.MALFORMED', 'license token header is not a JSON object'],
+      [
+        'another algorithm',
+        async () => forged(await token(), { alg: 'HS256', kid: trusted.kid }, partsOf(await token()).signature),
+        'LICENSE.ALGORITHM_REJECTED',
+        'algorithm "HS256" is not accepted; only EdDSA is',
+      ],
+      [
+        'a refused header parameter',
+        async () => token({ header: { jku: 'https://evil.example/keys' } }),
+        'LICENSE.MALFORMED',
+        'license token header carries "jku", which licenses never use',
+      ],
+      ['another typ', async () => token({ header: { typ: 'JOSE' } }), 'LICENSE.MALFORMED', 'license token type "JOSE" is not JWT'],
+      ['no kid', async () => token({ header: { kid: undefined } }), 'LICENSE.UNKNOWN_KEY', 'license token names no key ("kid")'],
+      ['an unknown kid', async () => token({ header: { kid: 'other-key' } }), 'LICENSE.UNKNOWN_KEY', 'key "other-key" is not a trusted license key'],
+      [
+        'a bad signature',
+        async () => `${(await token()).slice(0, -4)}AAAA`,
+        'LICENSE.SIGNATURE_INVALID',
+        'license token signature does not verify',
+      ],
+      [
+        'another issuer',
+        async () => token({ issuer: 'https://evil.example' }),
+        'LICENSE.ISSUER_MISMATCH',
+        `issuer "https://evil.example" is not the expected "${TEST_ISSUER}"`,
+      ],
+      ['a payload that is not JSON', () => signedPayload('tier=pro'), 'LICENSE.MALFORMED', 'license token payload is not UTF-8 JSON'],
+      ['a payload that is a JSON array', () => signedPayload('[]'), 'LICENSE.MALFORMED', 'license token payload is not a JSON object'],
+    ])('%s', async (_case, make, code, message) => {
+      const error = await rejectionOf(verifier(), await make());
+      expect(error.code).toBe(code);
+      expect(error.message).toBe(message);
+    });
+
+    it('refuses a signed payload with a byte-order mark before valid claims (RFC 8259 §8.1)', async () => {
+      const withBom = new CompactSign(Buffer.from(`\ufeff${JSON.stringify(validClaims())}`, 'utf8'))
+        .setProtectedHeader({ alg: 'EdDSA', kid: trusted.kid })
+        .sign(trusted.privateKey);
+
+      expect(await messageOf(await withBom)).toBe('license token payload is not UTF-8 JSON');
+      const without = new CompactSign(Buffer.from(JSON.stringify(validClaims()), 'utf8')).setProtectedHeader({ alg: 'EdDSA', kid: trusted.kid });
+      await expect(verifier().verify(await without.sign(trusted.privateKey))).resolves.toBeDefined();
+    });
+
+    it('refuses a signed payload with an invalid UTF-8 byte inside a string of otherwise valid claims', async () => {
+      const json = Buffer.from(JSON.stringify({ ...validClaims(), org_name: 'Acme #' }), 'utf8');
+      json[json.indexOf('#')] = 0xff; // a lone byte that is never UTF-8; a lenient decoder makes it U+FFFD
+      const jwt = await new CompactSign(json).setProtectedHeader({ alg: 'EdDSA', kid: trusted.kid }).sign(trusted.privateKey);
+
+      expect(await messageOf(jwt)).toBe('license token payload is not UTF-8 JSON');
+    });
+
+    it('refuses a header with an invalid UTF-8 byte inside a string of an otherwise valid header', async () => {
+      const json = Buffer.from(JSON.stringify({ alg: 'EdDSA', kid: trusted.kid, note: '#' }), 'utf8');
+      json[json.indexOf('#')] = 0xff;
+      const { payload, signature } = partsOf(await token());
+
+      expect(await messageOf(`${json.toString('base64url')}.${payload}.${signature}`)).toBe('license token header is not UTF-8 JSON');
+    });
+  });
 });

@@ -59,6 +59,18 @@ describe('backend text through the text gate (what replaced quoteBackendText)', 
 });
 
 describe('parseIssuedToken', () => {
+  it.each([
+    ['a JSON number', '42'],
+    ['a JSON string', '"eyJ.a.b"'],
+    ['JSON null', 'null'],
+  ])('refuses a body that is %s as not a JSON object', (_case, body) => {
+    expect(parseFailure(body).message).toBe('license backend sent a malformed answer: the body is not a JSON object');
+  });
+
+  it('reads an expires_in too large for a number (1e400 is Infinity) as null: advisory', () => {
+    expect(parseIssuedToken(`{"jwt": "${JWT}", "expires_in": 1e400}`, GATE).expiresInSeconds).toBeNull();
+  });
+
   it('reads jwt, expires_in and message', () => {
     expect(parseIssuedToken(JSON.stringify({ jwt: JWT, expires_in: 86_400, message: "Renewed" }), GATE)).toEqual({
       jwt: JWT,
@@ -179,6 +191,21 @@ describe('parseRetryAfter', () => {
     expect(parseRetryAfter(header, NOW)).toBe(2 * MINUTE);
   });
 
+  describe('an asctime date, which names no zone', () => {
+    it('runs in a zone that is not UTC (jest.config.js sets TZ), so a date read as local time would show', () => {
+      expect(new Date(2026, 5, 1).getTimezoneOffset()).not.toBe(0);
+    });
+
+    it.each([
+      ['a one-digit day', 'Mon Jun  1 00:02:00 2026', Date.UTC(2026, 5, 1, 0, 2, 0)],
+      ['a two-digit day', 'Wed Jun 10 00:02:00 2026', Date.UTC(2026, 5, 10, 0, 2, 0)],
+      ['upper case names', 'WED JUN 10 00:02:00 2026', Date.UTC(2026, 5, 10, 0, 2, 0)],
+    ])('reads it as GMT, not local time (%s)', (_case, header, utc) => {
+      const now = new Date(Date.UTC(2026, 5, 1, 0, 0, 0));
+      expect(parseRetryAfter(header, now)).toBe(utc - now.getTime());
+    });
+  });
+
   it('measures from the given time, not from the system clock', () => {
     expect(parseRetryAfter('Mon, 01 Jun 2026 00:02:00 GMT', new Date('2026-06-01T00:01:00Z'))).toBe(MINUTE);
   });
@@ -191,7 +218,7 @@ describe('parseRetryAfter', () => {
     expect(parseRetryAfter('Sun, 31 May 2026 23:00:00 GMT', NOW)).toBe(0);
   });
 
-  it.each(['', 'soon', '-5', '+5', '1.5', '12abc', 'Mon, 99 Foo 2026 25:61:00 GMT'])('is null for the unreadable %j', (header) => {
+  it.each(['', 'soon', '-5', '+5', '1.5', '12abc', 'x12', '1 2', 'Mon, 99 Foo 2026 25:61:00 GMT', '2026-06-01', '06/01/2026'])('is null for the unreadable %j', (header) => {
     expect(parseRetryAfter(header, NOW)).toBeNull();
   });
 });

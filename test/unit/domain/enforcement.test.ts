@@ -41,6 +41,14 @@ describe('ConcurrencyGate', () => {
     expect(gate.tryEnter(1)).toBe(false);
   });
 
+  it('never counts below zero: a stray release does not add a slot', () => {
+    const gate = new ConcurrencyGate();
+    gate.leave();
+    gate.leave();
+    expect(gate.active).toBe(0);
+    expect([gate.tryEnter(1), gate.tryEnter(1)]).toEqual([true, false]);
+  });
+
   it('admits anything when unlimited', () => {
     const gate = new ConcurrencyGate();
     for (let i = 0; i < 1000; i += 1) expect(gate.tryEnter(null)).toBe(true);

@@ -43,6 +43,32 @@ describe('GraceWarnings', () => {
     expect(logger.at('warn')).toEqual([expect.stringContaining('early grace'), expect.stringContaining('mid grace')]);
   });
 
+  it('says which grace, until when, and counts the days in its fields', () => {
+    const { clock, logger, license, warnings } = setUp();
+    warnings.check(license);
+    clock.set('2026-06-09T00:00:00Z');
+    warnings.check(license);
+    expect(logger.entries).toEqual([
+      {
+        level: 'warn',
+        message: 'Pro license expired on 2026-05-31T00:00:00.000Z; early grace period, Community mode from 2026-06-14T00:00:00.000Z unless renewed',
+        fields: { grace: 'early', days_expired: 1, days_remaining: 13 },
+      },
+      {
+        level: 'warn',
+        message: 'Pro license expired on 2026-05-31T00:00:00.000Z; mid grace period, Community mode from 2026-06-14T00:00:00.000Z unless renewed',
+        fields: { grace: 'mid', days_expired: 9, days_remaining: 5 },
+      },
+    ]);
+  });
+
+  it('is silent past the end of grace', () => {
+    const { clock, logger, license, warnings } = setUp();
+    clock.set('2026-06-14T00:00:00.001Z');
+    expect(warnings.check(license)).toBe('expired');
+    expect(logger.entries).toEqual([]);
+  });
+
   it('is silent for a valid license and for Community', () => {
     const { clock, logger, license, warnings } = setUp();
     clock.set('2026-05-30T00:00:00Z');

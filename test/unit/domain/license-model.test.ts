@@ -67,11 +67,11 @@ describe('quotas', () => {
 });
 
 describe('API keys', () => {
-  it.each(['sk-a', 'sk-live_0123456789abcdef', 'sk-"odd"'])('accept %s', (key) => {
+  it.each(['sk-a', 'sk-live_0123456789abcdef', 'sk-"odd"', 'sk-!', 'sk-~'])('accept %s', (key) => {
     expect(parseApiKey(key)).toBe(key);
   });
 
-  it.each(['', 'sk-', 'pk-live-1', 'SK-abc', 'sk-has space', 'sk-new\nline', 'sk-é'])('reject %j with a message that does not quote it', (key) => {
+  it.each(['', 'sk-', 'pk-live-1', 'SK-abc', 'sk-has space', 'sk-new\nline', 'sk-é', 'sk-\u007f', 'xsk-abc', 'my-sk-abc', 'sk-abc\n'])('reject %j with a message that does not quote it', (key) => {
     expect(() => parseApiKey(key)).toThrow(ApiKeyError);
     expect(() => parseApiKey(key)).toThrow(/^API key is malformed: expected "sk-" followed by printable characters without spaces$/);
   });
