@@ -18,7 +18,6 @@ import type { PrometheusMetricsOptions } from '../adapters/prometheus/prometheus
 import { periodicRefreshEnabled, textGateFor, type AgentConfig } from './config.js';
 import { ExpiryWatch } from './expiry-watch.js';
 import { GatedLogger } from './gated-logger.js';
-import type { HighWaterClock } from './high-water-clock.js';
 import { LicenseAgent } from './license-agent.js';
 import { coreModule, HIGH_WATER_CLOCK, systemModule } from './modules/core.module.js';
 import { backendProxy, httpBackendModule } from './modules/http-backend.module.js';

@@ -96,7 +96,7 @@ describe('the cache directory, as the agent starts', () => {
   });
 
   it('ours and writable by its group (0770): not used', async () => {
-    const planted = await plantState();
+    await plantState();
     chmodSync(env.cacheDir, 0o770);
 
     await expectNothingAdopted(await startAgent());

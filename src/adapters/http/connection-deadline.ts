@@ -24,7 +24,7 @@ export class ConnectionDeadline {
   constructor(
     url: URL,
     proxy: ProxyRoute | null,
-    private readonly connectTimeoutMs: number,
+    connectTimeoutMs: number,
     private readonly readTimeoutMs: number,
   ) {
     this.agent = proxy === null ? this.#directAgent(url.protocol === 'https:') : this.#tunnelAgent(proxy);

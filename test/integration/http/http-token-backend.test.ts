@@ -1,5 +1,5 @@
 import { stoppedAfterEach } from '../../support/stopped-after-each.js';
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import type { ServerResponse } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import { HttpTokenBackend, MAX_RESPONSE_BYTES } from '../../../src/adapters/http/http-token-backend.js';

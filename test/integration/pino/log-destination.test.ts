@@ -9,7 +9,6 @@ import { PinoLogger } from '../../../src/adapters/pino/pino-logger.js';
 import { TextGate } from '../../../src/domain/model/safe-text.js';
 import { makeFifo } from '../../support/file-system.js';
 import { makeTempDir, removeTempDir } from '../../support/temp-dir.js';
-import { waitUntil } from '../../support/waiting.js';
 
 /** The built logger, for a child process whose stdout the test controls. */
 const BUILT_PINO_LOGGER = fileURLToPath(new URL('../../../dist/adapters/pino/pino-logger.js', import.meta.url));

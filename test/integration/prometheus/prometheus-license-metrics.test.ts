@@ -6,7 +6,6 @@ import { LicenseState } from '../../../src/domain/model/license-state.js';
 import { DAY, FixedClock, HOUR } from '../../support/fixed-clock.js';
 import { aLicenseClaims } from '../../support/license-claims.builder.js';
 
-const GRACE = 14 * DAY;
 
 let suspect = false;
 
