@@ -9,7 +9,7 @@ import type { RequestHandler } from 'express';
  * before it has read the answer loses the answer.
  */
 export const LINGER_MS = 2_000;
-export const LINGER_BYTES = 1024 * 1024;
+export const LINGER_BYTES = 16 * 1024 * 1024;
 
 /**
  * Makes the connection of a request that carries a body close when the request is answered before
