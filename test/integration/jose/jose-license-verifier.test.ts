@@ -577,6 +577,24 @@ describe('JoseLicenseVerifier', () => {
       expect(error.message).toBe(message);
     });
 
+    it.each<[string, KeyObject, string]>([
+      ['an X25519 key (jose cannot even use it)', generateKeyPairSync('x25519').publicKey, 'license token is not a valid JWS (unreadable)'],
+      ['an RSA key (jose names its error)', generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey, 'license token is not a valid JWS (ERR_JOSE_NOT_SUPPORTED)'],
+    ])('refuses a token whose kid names %s as malformed, not as a bad signature', async (_case, key, message) => {
+      const error = await rejectionOf(verifier({ keys: new Map([[trusted.kid, key]]) }), await token());
+      expect(error.code).toBe('LICENSE.MALFORMED');
+      expect(error.message).toBe(message);
+    });
+
+    it.each([
+      ['a JSON number', '42'],
+      ['a JSON string', '"EdDSA"'],
+      ['JSON null', 'null'],
+    ])('refuses a header that is %s as not a JSON object', async (_case, header) => {
+      const { payload, signature } = partsOf(await token());
+      expect(await messageOf(`${base64url(header)}.${payload}.${signature}`)).toBe('license token header is not a JSON object');
+    });
+
     it('refuses a signed payload with a byte-order mark before valid claims (RFC 8259 §8.1)', async () => {
       const withBom = new CompactSign(Buffer.from(`\ufeff${JSON.stringify(validClaims())}`, 'utf8'))
         .setProtectedHeader({ alg: 'EdDSA', kid: trusted.kid })

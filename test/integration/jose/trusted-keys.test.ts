@@ -332,6 +332,8 @@ describe('parseJwk (one key, as SOFTCLIENT4ES_LICENSE_PUBLIC_KEY holds it)', () 
     ['not JSON', '{"kty": "OKP",', 'not valid JSON'],
     ['a JSON array', JSON.stringify([bare]), 'expected one JWK object'],
     ['a JSON string', JSON.stringify('key'), 'expected one JWK object'],
+    ['JSON null', 'null', 'expected one JWK object'],
+    ['a JSON number', '42', 'expected one JWK object'],
     ['a JWK set', JSON.stringify({ keys: [bare] }), 'expected one JWK object, not a JWK set'],
     ['a key without kid', JSON.stringify({ ...bare, kid: undefined }), 'the key: no "kid"'],
     ['an RSA key', JSON.stringify(exportedJwk(generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey, 'rsa')), 'key "rsa": not an Ed25519 (OKP) key'],
@@ -344,6 +346,30 @@ describe('parseJwk (one key, as SOFTCLIENT4ES_LICENSE_PUBLIC_KEY holds it)', () 
 
     expect(message).toBe(`${VARIABLE}: ${reason}`);
     if (json.length > 16) expect(message).not.toContain(json);
+  });
+});
+
+describe('trusted key refusals, as values', () => {
+  it('are TrustedKeysError by name, so that start-up can tell them from programming errors', () => {
+    const error = trustedKeysErrorFrom(() => parseJwk('null', 'SOFTCLIENT4ES_LICENSE_PUBLIC_KEY'));
+    expect(error.name).toBe('TrustedKeysError');
+    expect(error).toBeInstanceOf(Error);
+  });
+
+  it.each<[string, unknown]>([
+    ['undefined', undefined],
+    ['null', null],
+    ['a string', 'keys'],
+    ['a number', 42],
+    ['an object without keys', {}],
+  ])('parseJwks refuses a document that is %s', (_case, document) => {
+    expect(trustedKeysErrorFrom(() => parseJwks(document, 'origin')).message).toBe('origin: expected a JWKS object {"keys": [...]}');
+  });
+
+  it('ignores an entry with crv Ed25519 but another kty, instead of trusting its x as an Ed25519 key', () => {
+    const { keys, ignored } = parseJwks({ keys: [{ ...first.jwk, kty: 'RSA' }] }, 'origin');
+    expect(keys.size).toBe(0);
+    expect(ignored).toEqual(['key "key-2026": not an Ed25519 (OKP) key']);
   });
 });
 

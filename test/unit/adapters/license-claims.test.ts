@@ -221,4 +221,41 @@ describe('parseLicenseClaims', () => {
       expect(parseLicenseClaims(payloadWith({ quotas: { max_joins: null } })).quotas).toEqual({ max_joins: null });
     });
   });
+
+  describe('what each refusal says', () => {
+    it.each<[string, Record<string, unknown>, string]>([
+      ['a missing tier', { tier: undefined }, '"tier" must be one of community, pro, enterprise'],
+      ['an empty sub', { sub: '' }, '"sub" must be a non-empty string'],
+      ['a missing iat', { iat: undefined }, '"iat" is required'],
+      ['a string exp', { exp: '1780000000' }, '"exp" must be a NumericDate'],
+      ['an iat too large for a number (1e400 is Infinity)', { iat: Number.POSITIVE_INFINITY }, '"iat" must be a NumericDate'],
+      ['a negative nbf', { nbf: -1 }, '"nbf" must be a NumericDate'],
+      ['an nbf past the last date', { nbf: MAX_DATE_MS / 1000 + 1 }, '"nbf" is out of range'],
+      ['a fractional grace_period_days', { grace_period_days: 1.5 }, '"grace_period_days" must be an integer from 0 to 365'],
+      ['a numeric org_name', { org_name: 7 }, '"org_name" must be a string'],
+      ['a string trial', { trial: 'yes' }, '"trial" must be a boolean'],
+      ['features that are not strings', { features: [1] }, '"features" must be an array of strings'],
+      ['quotas that are an array', { quotas: [1] }, '"quotas" must be an object'],
+      ['a negative quota', { quotas: { max_joins: -1 } }, 'quota "max_joins" must be a non-negative integer or null'],
+      ['a numeric platform', { platform: 1 }, '"platform" must be a string, one of PRODUCTION, STAGING, INTEGRATION, DEVELOPMENT'],
+    ])('%s', (_case, claims, reason) => {
+      const error = claimsError(payloadWith(claims));
+      expect(error.code).toBe('LICENSE.CLAIMS_INVALID');
+      expect(error.message).toBe(`license token claims are invalid: ${reason}`);
+    });
+  });
+
+  describe('the lower bounds are included', () => {
+    it('reads NumericDate 0 (the epoch) as a date', () => {
+      expect(parseLicenseClaims(payloadWith({ nbf: 0 })).notBefore).toEqual(new Date(0));
+    });
+
+    it('reads a quota of 0 as 0 (nothing allowed), not as invalid', () => {
+      expect(parseLicenseClaims(payloadWith({ quotas: { max_joins: 0 } })).quotas).toEqual({ max_joins: 0 });
+    });
+  });
+
+  it('ignores an unknown platform without a logger to warn', () => {
+    expect(parseLicenseClaims(payloadWith({ platform: 'MARS' })).platform).toBeNull();
+  });
 });
