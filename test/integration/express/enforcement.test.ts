@@ -231,13 +231,7 @@ describe('ExpressEnforcement', () => {
 
   describe('the released guard of the concurrency gate', () => {
     it('frees one slot per response, though a response emits both finish and close: 5 never run under a limit of 4', async () => {
-      const closed = { count: 0 };
-      app.use((_req, res, next) => {
-        res.once('close', () => {
-          closed.count += 1;
-        });
-        next();
-      });
+      const closed = countClosedResponses(app);
       const hold = holdUntilReleased();
       app.get('/q', s.enforcement.limitConcurrency(), hold.handler, ok);
       const url = await listen();
@@ -260,13 +254,7 @@ describe('ExpressEnforcement', () => {
   });
 
   it('frees the slots of clients that went away while their handlers still wait (close without finish)', async () => {
-    const closed = { count: 0 };
-    app.use((_req, res, next) => {
-      res.once('close', () => {
-        closed.count += 1;
-      });
-      next();
-    });
+    const closed = countClosedResponses(app);
     const hold = holdUntilReleased();
     app.get('/q', s.enforcement.limitConcurrency(), hold.handler, ok);
     const url = await listen();
@@ -435,3 +423,15 @@ describe('gates refuse unknown names when the route is built, not per request', 
     );
   });
 });
+
+/** Counts the responses of `app` whose 'close' has been emitted (mounted before the routes). */
+function countClosedResponses(app: Express): { count: number } {
+  const closed = { count: 0 };
+  app.use((_req, res, next) => {
+    res.once('close', () => {
+      closed.count += 1;
+    });
+    next();
+  });
+  return closed;
+}
