@@ -7,18 +7,21 @@
  * await agent.start();
  * ```
  *
- * Importing this module also declares `req.license` on Express's `Request` (see
+ * Importing this module is cheap: the composition root and its libraries load on the first
+ * `createLicenseAgent` call. Importing it also declares `req.license` on Express's `Request` (see
  * `adapters/express/license-request.ts`).
  */
+import type { AgentConfig } from './config.js';
+import type { LicenseAgentOptions } from './create-license-agent.js';
+import type { LicenseAgent } from './license-agent.js';
+
 export type {} from '../adapters/express/license-request.js';
 export { loadConfig, ConfigError, DEFAULT_UPGRADE_URL, type AgentConfig, type ConfigProblem, type LogLevel } from './config.js';
 export type { ProxySettings } from '../adapters/http/proxy-route.js';
-export { createLicenseAgent, defaultModules, type AgentModules, type LicenseAgentOptions } from './create-license-agent.js';
+export type { AgentModules, LicenseAgentOptions } from './create-license-agent.js';
 export { LicenseAgent } from './license-agent.js';
 export type { PrometheusMetricsOptions } from '../adapters/prometheus/prometheus-license-metrics.js';
 export { TYPES } from '../ports/types.js';
-/** Inversify's module class, re-exported so that a host's plugins and the agent share one Inversify. */
-export { ContainerModule } from 'inversify';
 export type { Clock } from '../ports/clock.port.js';
 export type { Timers, TimerHandle } from '../ports/timers.port.js';
 export type { Logger, LogFields } from '../ports/logger.port.js';
@@ -55,4 +58,15 @@ export {
   type LicenseTokenErrorCode,
   type RejectionKind,
 } from '../domain/model/errors.js';
-export { TrustedKeysError } from '../adapters/jose/trusted-keys.js';
+export { TrustedKeysError } from '../adapters/jose/trusted-keys.error.js';
+
+/**
+ * Builds the agent from its container modules; see `create-license-agent.ts` for the options and
+ * what it rejects with. Loaded on first call: importing the package loads neither Inversify nor the
+ * adapters' libraries (jose, prom-client, pino, node-fetch), which cost a host ~200 ms at import.
+ * Plugins (`ContainerModule`, `defaultModules`) come from `softclient4es-license-agent/plugins`.
+ */
+export async function createLicenseAgent(config: AgentConfig, options?: LicenseAgentOptions): Promise<LicenseAgent> {
+  const composition = await import('./create-license-agent.js');
+  return composition.createLicenseAgent(config, options);
+}

@@ -13,8 +13,8 @@ import { makeTempDir, removeTempDir } from '../support/temp-dir.js';
 
 const API_KEY = 'sk-e2e-cli-secret-key';
 const DAY = 86_400;
-/** The package's main module (`dist/app/index.js`): the composition root and everything it loads. */
-const PACKAGE_MAIN = fileURLToPath(new URL('../../dist/app/index.js', import.meta.url));
+/** The composition root (`dist/app/create-license-agent.js`) and everything it loads. */
+const COMPOSITION_ROOT = fileURLToPath(new URL('../../dist/app/create-license-agent.js', import.meta.url));
 const PACKAGE_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 /** Packages `verify` must never load (the issue: "must not load Express, Inversify or the metrics at all"). */
 const HEAVY_PACKAGES = /\/node_modules\/(express|inversify|@inversifyjs|prom-client|pino|pino-http|reflect-metadata|node-fetch)\//;
@@ -321,22 +321,10 @@ describe('softclient4es-license, the built CLI', () => {
 
     it('(control) the import recorder does see Express, Inversify and prom-client when the composition root is loaded', async () => {
       const recorded = join(env.dir, 'imports.txt');
-      const result = await runCli([], { env: { RECORD_IMPORTS_FILE: recorded }, nodeArgs: ['--import', RECORD_IMPORTS], script: PACKAGE_MAIN });
+      const result = await runCli([], { env: { RECORD_IMPORTS_FILE: recorded }, nodeArgs: ['--import', RECORD_IMPORTS], script: COMPOSITION_ROOT });
       expect(result.code).toBe(0);
       const urls = readFileSync(recorded, 'utf8');
       for (const name of ['express', 'inversify', 'prom-client']) expect(urls).toContain(`/node_modules/${name}/`);
-    });
-
-    it('answers in well under half a second (median of 7 runs)', async () => {
-      const path = tokenFile(await token());
-      const times: number[] = [];
-      for (let i = 0; i < 7; i += 1) {
-        const result = await cli(['verify', path]);
-        expect(result.code).toBe(0);
-        times.push(result.ms);
-      }
-      times.sort((a, b) => a - b);
-      expect(times[3]).toBeLessThan(500);
     });
   });
 

@@ -52,7 +52,7 @@ describe('npm pack', () => {
   it('ships compiled code, declarations, keys, openapi.yaml, deploy/, README and LICENSE; no sources, tests or bench', async () => {
     const { stdout } = await run('tar', ['-tzf', tarball]);
     const files = stdout.trim().split('\n').map((line) => line.replace(/^package\//, ''));
-    for (const expected of ['dist/app/index.js', 'dist/app/index.d.ts', 'keys/license-signing-keys.jwks.json', 'openapi.yaml', 'README.md', 'LICENSE', 'package.json']) {
+    for (const expected of ['dist/app/index.js', 'dist/app/index.d.ts', 'dist/app/plugins.js', 'dist/app/plugins.d.ts', 'keys/license-signing-keys.jwks.json', 'openapi.yaml', 'README.md', 'LICENSE', 'package.json']) {
       expect(files).toContain(expected);
     }
     expect(files.some((file) => file.startsWith('deploy/'))).toBe(true);
@@ -60,7 +60,7 @@ describe('npm pack', () => {
     const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as Record<string, unknown>;
     expect(manifest.private).toBeUndefined();
     expect(manifest.peerDependencies).toMatchObject({ express: '^4.21 || ^5' });
-    expect(manifest.exports).toMatchObject({ '.': { types: './dist/app/index.d.ts' }, './package.json': './package.json', './openapi.yaml': './openapi.yaml' });
+    expect(manifest.exports).toMatchObject({ '.': { types: './dist/app/index.d.ts' }, './plugins': { types: './dist/app/plugins.d.ts' }, './package.json': './package.json', './openapi.yaml': './openapi.yaml' });
   });
 });
 
@@ -110,7 +110,7 @@ describe.each([
   it('refuses to compile a wrong value bound to TYPES.TokenBackend', async () => {
     writeFileSync(
       join(host, 'wrong-binding.ts'),
-      "import { ContainerModule, TYPES } from 'softclient4es-license-agent';\n" +
+      "import { ContainerModule, TYPES } from 'softclient4es-license-agent/plugins';\n" +
         "export const wrong = new ContainerModule(({ bind }) => { bind(TYPES.TokenBackend).toConstantValue({ notABackend: true }); });\n",
     );
     try {

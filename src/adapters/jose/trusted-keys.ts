@@ -2,17 +2,9 @@ import { createPublicKey, type KeyObject } from 'node:crypto';
 import { BoundedFileError, readBoundedRegularFile } from '../fs/bounded-file.js';
 import { ed25519PublicKeyProblem } from './ed25519-public-key.js';
 import { quote } from './quote.js';
+import { TrustedKeysError } from './trusted-keys.error.js';
 
-/**
- * Trusted keys that cannot be used (a key file, or the key variable); stops start-up, since they are
- * the operator's own configuration. The message starts with the origin: a path or a variable name.
- */
-export class TrustedKeysError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'TrustedKeysError';
-  }
-}
+export { TrustedKeysError };
 
 /** Ed25519 public keys by `kid`: the only keys license tokens may be signed with. */
 export type TrustedKeys = ReadonlyMap<string, KeyObject>;
