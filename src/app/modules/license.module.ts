@@ -8,7 +8,6 @@ import { ForceRefresh } from '../../domain/refresh/force-refresh.js';
 import { RefreshLicense } from '../../domain/refresh/refresh-license.js';
 import { ResolveLicense } from '../../domain/resolution/resolve-license.js';
 import { StaticLicenseStep } from '../../domain/resolution/static-license.step.js';
-import { UsageCounters } from '../../domain/telemetry/usage-counters.js';
 import type { Clock } from '../../ports/clock.port.js';
 import type { LicenseCache } from '../../ports/license-cache.port.js';
 import type { LicenseTelemetry } from '../../ports/license-telemetry.port.js';
@@ -28,7 +27,6 @@ export function licenseModule(): ContainerModule {
     bind(TYPES.LicenseState)
       .toResolvedValue((clock: Clock) => new LicenseState(clock.now()), [TYPES.Clock])
       .inSingletonScope();
-    bind(TYPES.UsageCounters).toConstantValue(new UsageCounters());
     bind(TYPES.GraceWarnings)
       .toResolvedValue(
         (clock: Clock, logger: Logger) => new GraceWarnings(clock, logger),
