@@ -33,6 +33,8 @@ export interface AgentConfig {
   readonly logLevel: LogLevel;
   /** Fleet mode (DESIGN §11): null unless `SOFTCLIENT4ES_FLEET_REDIS_URL` is set. */
   readonly fleet: FleetConfig | null;
+  /** Send the usage counters with the token request (DESIGN §12; `SOFTCLIENT4ES_TELEMETRY_ENABLED`). */
+  readonly telemetryEnabled: boolean;
   /** The example host's cap on open connections (`MAX_CONNECTIONS`). */
 }
 
@@ -259,6 +261,7 @@ export function agentConfigFrom(vars: EnvParser): AgentConfig {
     upgradeUrl: vars.url('SOFTCLIENT4ES_UPGRADE_URL', DEFAULT_UPGRADE_URL, UPGRADE_URL).href,
     logLevel: LOG_LEVELS.find((level) => level === vars.read('LOG_LEVEL')?.toLowerCase()) ?? 'info',
     fleet: fleetConfigFrom(vars),
+    telemetryEnabled: vars.parse('SOFTCLIENT4ES_TELEMETRY_ENABLED', parseBoolean, 'true', true),
   };
 }
 

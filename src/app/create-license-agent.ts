@@ -26,6 +26,7 @@ import { licenseModule } from './modules/license.module.js';
 import { lowdbStorageModule } from './modules/lowdb-storage.module.js';
 import { prometheusMetricsModule } from './modules/prometheus-metrics.module.js';
 import { RefreshScheduler } from './refresh-scheduler.js';
+import { CountingLicenseTelemetry } from './telemetry/counting-license-telemetry.js';
 import { AGENT_VERSION } from './version.js';
 
 /** The replaceable parts of the agent, one container module each: the plugin points. */
@@ -107,12 +108,16 @@ export async function createLicenseAgent(config: AgentConfig, options: LicenseAg
   const expiryWatch = new ExpiryWatch(state, expireLicense, clock, timers, () =>
     scheduler?.retrySoon(),
   );
+  // Denials and usage feed the counters sent with the token request, unless telemetry is off (DESIGN §12).
+  const usageCounters = config.telemetryEnabled ? await get(TYPES.UsageCounters) : null;
+  const telemetry = await get<LicenseTelemetry>(TYPES.LicenseTelemetry);
   const enforcement = new ExpressEnforcement({
     snapshot: () => state.current(),
     currentAt: (nowMs) => expireLicense.current(nowMs),
     clock,
     graceWarnings: await get<GraceWarnings>(TYPES.GraceWarnings),
-    telemetry: await get<LicenseTelemetry>(TYPES.LicenseTelemetry),
+    telemetry: usageCounters === null ? telemetry : new CountingLicenseTelemetry(telemetry, usageCounters),
+    usage: usageCounters,
     upgradeUrl: options.upgradeUrl ?? config.upgradeUrl,
   });
 

@@ -26,6 +26,7 @@ export type { Clock } from '../ports/clock.port.js';
 export type { Timers, TimerHandle } from '../ports/timers.port.js';
 export type { Logger, LogFields } from '../ports/logger.port.js';
 export type { TokenBackend, TokenRequest, IssuedToken } from '../ports/token-backend.port.js';
+export type { UsageCounters, UsageCounts, UsageObserver, UsageReport } from '../domain/telemetry/usage-counters.js';
 export type { LicenseCache } from '../ports/license-cache.port.js';
 export type { LicenseVerifier } from '../ports/license-verifier.port.js';
 export type { LicenseTelemetry } from '../ports/license-telemetry.port.js';

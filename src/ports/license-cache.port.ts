@@ -8,8 +8,9 @@ export interface LicenseCache {
   load(): Promise<string | null>;
   save(jwt: string): Promise<void>;
   /**
-   * Moves the cached JWT out of the way (`license-cache.json.rejected-<UTC time>` on disk, the
-   * three newest kept) so that it is no longer loaded. Returns where it went; null when there was none.
+   * Moves the cached JWT the last `load` returned out of the way (`license-cache.json.rejected-<UTC
+   * time>` on disk, or `license-cache.jwt.rejected-…` for the original product's file; the three
+   * newest of each kept) so that it is no longer loaded. Returns where it went; null when there was none.
    */
   setAside(): Promise<string | null>;
 }

@@ -1,10 +1,13 @@
 import type { ApiKey } from '../domain/model/api-key.js';
 import type { SafeText } from '../domain/model/safe-text.js';
+import type { UsageReport } from '../domain/telemetry/usage-counters.js';
 
 export interface TokenRequest {
   readonly apiKey: ApiKey;
   readonly instanceId: string;
   readonly agentVersion: string;
+  /** The usage counters sent along (DESIGN §12); absent when telemetry is off. */
+  readonly usage?: UsageReport;
 }
 
 /** What the backend issued; the JWT is still unverified. */

@@ -6,6 +6,7 @@ import type { TextGate } from '../domain/model/safe-text.js';
 import type { ForceRefresh } from '../domain/refresh/force-refresh.js';
 import type { RefreshLicense } from '../domain/refresh/refresh-license.js';
 import type { ResolveLicense } from '../domain/resolution/resolve-license.js';
+import type { UsageCounters } from '../domain/telemetry/usage-counters.js';
 import type { AdoptSharedLicense } from '../domain/fleet/adopt-shared-license.js';
 import type { Clock, MonotonicClock } from './clock.port.js';
 import type { FleetMembership, FleetView } from './fleet-membership.port.js';
@@ -69,6 +70,8 @@ export const TYPES = {
   RefreshLicense: id<RefreshLicense>('RefreshLicense'),
   ForceRefresh: id<ForceRefresh>('ForceRefresh'),
   ExpireLicense: id<ExpireLicense>('ExpireLicense'),
+  /** The usage counters sent with the token request (DESIGN §12); its `observeUsage` takes usage changes. */
+  UsageCounters: id<UsageCounters>('UsageCounters'),
   /** A `MetricsExposition` (`src/adapters/express/metrics-handler.ts`); a plain symbol, typed where it is bound. */
   Metrics: Symbol.for('softclient4es.Metrics'),
 } as const;

@@ -77,7 +77,11 @@ describe('example host', () => {
 
     const [sent] = env.backend.requests;
     expect(sent?.headers.authorization).toBe(`Bearer ${API_KEY}`);
-    expect(JSON.parse(sent?.body ?? '{}')).toEqual({ instance_id: body.instance_id, version: expect.any(String) });
+    expect(JSON.parse(sent?.body ?? '{}')).toEqual({
+      instance_id: body.instance_id,
+      version: expect.any(String),
+      usage: { quota_denials: {}, feature_denials: {}, peak_usage: {}, uptime_seconds: expect.any(Number), platform: process.platform },
+    });
   });
 
   it('falls back to the cache written by an earlier run when the backend rejects the key', async () => {

@@ -143,6 +143,21 @@ describe('a fleet of built servers on one Redis and one backend', () => {
     expect(await failed.json()).toMatchObject({ status: 'failed', new_tier: 'Enterprise', message: expect.stringContaining('fleet lease holder') });
   });
 
+  it("sends the leader's usage counters with the requests it makes for the fleet, never a follower's (DESIGN §12)", async () => {
+    const { leader, followers } = await startFleetOnPro(60_000); // no periodic refresh meanwhile
+    const follower = followers[0]!;
+    expect((await fetch(`${follower.url}/demo/query?rows=5000000`)).status).toBe(402); // over Pro's max_result_rows
+    expect((await fetch(`${leader.url}/demo/query?joins=9`)).status).toBe(402); // over Pro's max_joins
+    const before = env.backend.tokenRequestBodies().length;
+
+    expect((await fetch(`${follower.url}/admin/license/refresh`, { method: 'POST', headers: admin })).status).toBe(200);
+
+    const sent = env.backend.tokenRequestBodies().slice(before);
+    expect(sent).toEqual([
+      { instance_id: expect.any(String), version: expect.any(String), usage: expect.objectContaining({ quota_denials: { max_joins: 1 }, feature_denials: {} }) },
+    ]);
+  });
+
   it('has a new leader within the lease TTL after SIGKILL of the leader, and loses no refresh', async () => {
     const { leader, followers } = await startFleetOnPro();
     const killedAt = Date.now();

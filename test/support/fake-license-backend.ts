@@ -9,6 +9,9 @@ export interface RecordedRequest {
   readonly body: string;
 }
 
+/** Where the agent asks for tokens (DESIGN §4). */
+export const TOKEN_REQUEST_PATH = '/api/v1/licenses/token';
+
 export type BackendHandler = (request: RecordedRequest, response: ServerResponse) => void | Promise<void>;
 
 /**
@@ -35,6 +38,22 @@ export class FakeLicenseBackend {
     backend.#server.listen(0, '127.0.0.1');
     await once(backend.#server, 'listening');
     return backend;
+  }
+
+  /**
+   * The JSON bodies of the token requests received so far, in order (a body that is not JSON as
+   * its raw text), so that a test can assert exactly what the agent sent.
+   */
+  tokenRequestBodies(): unknown[] {
+    return this.requests
+      .filter((request) => request.method === 'POST' && request.url.endsWith(TOKEN_REQUEST_PATH))
+      .map((request) => {
+        try {
+          return JSON.parse(request.body) as unknown;
+        } catch {
+          return request.body;
+        }
+      });
   }
 
   get url(): string {

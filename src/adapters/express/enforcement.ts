@@ -13,6 +13,7 @@ import type { LicenseSnapshot } from '../../domain/model/license-state.js';
 import { QUOTA_NAMES, type QuotaName } from '../../domain/model/quota.js';
 import { tierName } from '../../domain/model/tier.js';
 import type { Clock } from '../../ports/clock.port.js';
+import type { UsageObserver } from '../../domain/telemetry/usage-counters.js';
 import type { LicenseTelemetry } from '../../ports/license-telemetry.port.js';
 import { pinLicense, pinnedLicense } from './license-request.js';
 
@@ -24,6 +25,8 @@ export interface EnforcementOptions {
   readonly clock: Clock;
   readonly graceWarnings: GraceWarnings;
   readonly telemetry: LicenseTelemetry;
+  /** Told the number of queries running whenever it changes (the peaks of DESIGN §12); null or absent: nobody. */
+  readonly usage?: UsageObserver | null;
   readonly upgradeUrl: string;
 }
 
@@ -120,11 +123,13 @@ export class ExpressEnforcement {
         this.#deny(res, 429, { kind: 'quota', tier: license.tier, quota: 'max_concurrent_queries', limit: limit ?? 0, requested: this.#gate.active + 1 });
         return;
       }
+      this.options.usage?.observeUsage('max_concurrent_queries', this.#gate.active);
       let released = false;
       const release = () => {
         if (released) return;
         released = true;
         this.#gate.leave();
+        this.options.usage?.observeUsage('max_concurrent_queries', this.#gate.active);
       };
       res.once('finish', release);
       res.once('close', release);

@@ -5,6 +5,7 @@ import type { Clock } from '../../ports/clock.port.js';
 import type { IssuedToken, TokenBackend, TokenRequest } from '../../ports/token-backend.port.js';
 import { ConnectionDeadline } from './connection-deadline.js';
 import type { ProxyRoute } from './proxy-route.js';
+import { tokenRequestBody } from './token-request.js';
 import { backendErrorBody, parseIssuedToken, parseRetryAfter } from './token-response.js';
 
 export const TOKEN_PATH = 'api/v1/licenses/token';
@@ -20,7 +21,8 @@ export interface HttpTokenBackendOptions {
 }
 
 /**
- * `POST {base}/api/v1/licenses/token` with node-fetch. Never follows redirects (the API key must
+ * `POST {base}/api/v1/licenses/token` with node-fetch, the body of `tokenRequestBody` (the usage
+ * counters included when the request carries them). Never follows redirects (the API key must
  * not travel to another host), bounds every phase in time and the answer in size, and turns every
  * failure into a `BackendError` that names the cause but never the key.
  */
@@ -39,7 +41,8 @@ export class HttpTokenBackend implements TokenBackend {
     this.#proxy = options.proxy ?? null;
   }
 
-  async requestToken({ apiKey, instanceId, agentVersion }: TokenRequest): Promise<IssuedToken> {
+  async requestToken(request: TokenRequest): Promise<IssuedToken> {
+    const { apiKey, agentVersion } = request;
     const deadline = new ConnectionDeadline(this.#endpoint, this.#proxy, this.options.connectTimeoutMs, this.options.readTimeoutMs);
     try {
       const response = await fetch(this.#endpoint, {
@@ -50,7 +53,7 @@ export class HttpTokenBackend implements TokenBackend {
           Accept: 'application/json',
           'User-Agent': `softclient4es-license-agent/${agentVersion}`,
         },
-        body: JSON.stringify({ instance_id: instanceId, version: agentVersion }),
+        body: tokenRequestBody(request),
         redirect: 'manual',
         signal: deadline.signal,
         agent: deadline.agent,

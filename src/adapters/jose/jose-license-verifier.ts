@@ -15,13 +15,18 @@ import { quote } from './quote.js';
 import type { TrustedKeys } from './trusted-keys.js';
 
 export const MAX_TOKEN_BYTES = 16 * 1024;
+/** How many tokens the verifier remembers having read, so that an ignored claim is reported once per token. */
+const TOKENS_REMEMBERED = 32;
 
 export interface JoseLicenseVerifierOptions {
   readonly keys: TrustedKeys;
   readonly issuer: string;
   readonly instanceId: string;
   readonly gracePeriodMs: number;
-  /** Where claims that are ignored rather than refused (an unknown platform) are reported, at WARN. */
+  /**
+   * Where claims that are ignored rather than refused (an unknown platform) are reported, at WARN:
+   * on a token's first read only, not on every refresh that reads the same token again.
+   */
   readonly logger?: Logger;
 }
 
@@ -35,6 +40,9 @@ export interface JoseLicenseVerifierOptions {
  * No failure message quotes the token.
  */
 export class JoseLicenseVerifier implements LicenseVerifier {
+  /** Fingerprints of the tokens whose claims were read, oldest first (at most `TOKENS_REMEMBERED`). */
+  readonly #read = new Set<string>();
+
   constructor(
     private readonly options: JoseLicenseVerifierOptions,
     private readonly clock: Clock,
@@ -57,7 +65,8 @@ export class JoseLicenseVerifier implements LicenseVerifier {
     if (payload.iss !== this.options.issuer) {
       throw fail('LICENSE.ISSUER_MISMATCH', `issuer ${quote(payload.iss)} is not the expected ${quote(this.options.issuer)}`);
     }
-    const claims = parseLicenseClaims(payload, this.options.logger);
+    const fingerprint = tokenFingerprint(jws);
+    const claims = parseLicenseClaims(payload, this.#firstRead(fingerprint) ? this.options.logger : undefined);
     const jti = tokenId(payload);
     const { gracePeriodMs, instanceId } = this.options;
     const effectiveGracePeriodMs = assertLicenseUsable(claims, { now: this.clock.now(), gracePeriodMs, instanceId });
@@ -70,9 +79,17 @@ export class JoseLicenseVerifier implements LicenseVerifier {
         jti,
         issuedAt: claims.issuedAt,
         expiresAt: claims.expiresAt,
-        fingerprint: tokenFingerprint(jws),
+        fingerprint,
       },
     };
+  }
+
+  /** True the first time a token's claims are read (parsing is deterministic: only that read can warn). */
+  #firstRead(fingerprint: string): boolean {
+    if (this.#read.has(fingerprint)) return false;
+    this.#read.add(fingerprint);
+    if (this.#read.size > TOKENS_REMEMBERED) this.#read.delete(this.#read.values().next().value as string);
+    return true;
   }
 }
 

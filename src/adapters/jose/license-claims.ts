@@ -21,8 +21,10 @@ const DAY_MS = 86_400_000;
  *   `instance_id` (strings), `platform`, `features`, `quotas`, `nbf`, `grace_period_days`.
  * - NumericDates (RFC 7519 §2: non-negative, fractions allowed) must be dates: `value * 1000` at most
  *   8.64e15 ms, and for `exp` 365 days below that, so that no Invalid Date can ever come out.
- * - `features` and `platform` are trimmed and matched case-insensitively; unknown feature names are
- *   ignored, an unknown platform is ignored (null) with a WARN to `logger`.
+ * - `features` and `platform` are read as the original product reads them (`originalName`): trimmed
+ *   of spaces and ASCII controls, features lower-cased and the platform upper-cased before matching.
+ *   Unknown feature names are ignored; an unknown platform is ignored (null) with a WARN to `logger`
+ *   (the verifier gives one only on a token's first read, so that the WARN comes once per token).
  *
  * @throws LicenseTokenError `LICENSE.CLAIMS_INVALID`.
  */
@@ -98,13 +100,23 @@ function optionalBoolean(payload: Record<string, unknown>, name: string): boolea
   return value;
 }
 
-/** A name as compared: trimmed, lower case. */
-const normalName = (name: string) => name.trim().toLowerCase();
+/**
+ * A name trimmed as the original product (Scala, `s.trim`: Java's `String.trim`) trims it: every
+ * character up to U+0020 — spaces, tabs, line ends, other ASCII controls — at either end, and
+ * nothing else (a no-break space stays, as it does there, so the name stays unknown).
+ */
+function originalName(name: string): string {
+  let start = 0;
+  let end = name.length;
+  while (start < end && name.charCodeAt(start) <= 0x20) start += 1;
+  while (end > start && name.charCodeAt(end - 1) <= 0x20) end -= 1;
+  return name.slice(start, end);
+}
 
 function features(value: unknown): readonly Feature[] | null {
   if (isAbsent(value)) return null;
   if (!Array.isArray(value) || !value.every((name) => typeof name === 'string')) throw invalid('"features" must be an array of strings');
-  return knownFeatures(value.map(normalName));
+  return knownFeatures(value.map((name: string) => originalName(name).toLowerCase()));
 }
 
 function quotas(value: unknown): QuotaOverrides {
@@ -124,7 +136,9 @@ function quotas(value: unknown): QuotaOverrides {
 function platform(value: unknown, logger: Logger | undefined): Platform | null {
   if (isAbsent(value)) return null;
   if (typeof value !== 'string') throw invalid(`"platform" must be a string, one of ${PLATFORMS.join(', ')}`);
-  const known = PLATFORMS.find((candidate) => candidate.toLowerCase() === normalName(value));
+  // Upper case, as the original compares platforms (`s.trim.toUpperCase`): "ſtaging" is STAGING there too.
+  const name = originalName(value).toUpperCase();
+  const known = PLATFORMS.find((candidate) => candidate === name);
   if (known === undefined) logger?.warn(`License token platform ${quote(value)} is not one of ${PLATFORMS.join(', ')}; ignored`);
   return known ?? null;
 }

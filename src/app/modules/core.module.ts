@@ -2,6 +2,7 @@ import { ContainerModule, type ServiceIdentifier } from 'inversify';
 import { NodeTimers } from '../../adapters/system/node-timers.js';
 import { SystemClock } from '../../adapters/system/system-clock.js';
 import type { TextGate } from '../../domain/model/safe-text.js';
+import { UsageCounters } from '../../domain/telemetry/usage-counters.js';
 import type { Clock, MonotonicClock } from '../../ports/clock.port.js';
 import type { HighWaterMarkStore } from '../../ports/high-water-mark-store.port.js';
 import type { Logger } from '../../ports/logger.port.js';
@@ -13,14 +14,17 @@ import { HighWaterClock } from '../high-water-clock.js';
 export const HIGH_WATER_CLOCK: ServiceIdentifier<HighWaterClock> = Symbol.for('softclient4es.HighWaterClock');
 
 /**
- * Configuration, the text gate, the logger, and the clock licenses are judged by: the high-water
- * clock over whatever wall clock the `system` module binds. Not replaceable: this is policy.
+ * Configuration, the text gate, the logger, the clock licenses are judged by (the high-water clock
+ * over whatever wall clock the `system` module binds), and the usage counters that the enforcement
+ * feeds and the backend module sends (DESIGN §12), whichever modules a host replaces. Not
+ * replaceable: this is policy.
  */
 export function coreModule(config: AgentConfig, logger: Logger, gate: TextGate): ContainerModule {
   return new ContainerModule(({ bind }) => {
     bind<AgentConfig>(TYPES.Config).toConstantValue(config);
     bind<Logger>(TYPES.Logger).toConstantValue(logger);
     bind<TextGate>(TYPES.TextGate).toConstantValue(gate);
+    bind(TYPES.UsageCounters).toConstantValue(new UsageCounters());
     bind(HIGH_WATER_CLOCK)
       .toResolvedValue(
         async (wallClock: Clock, store: HighWaterMarkStore, monotonic: MonotonicClock | undefined) => {

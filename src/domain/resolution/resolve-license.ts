@@ -81,9 +81,16 @@ export class ResolveLicense {
     );
   }
 
+  /**
+   * The fallback, said as the original product says it (DESIGN §7): an ERROR when a license was
+   * configured and none came of it — the API key's, or, without one, the static JWT's — else INFO.
+   */
   #community(trail: ResolutionTrail): License {
+    const staticFailed = trail.attempts().some((attempt) => attempt.source === 'static' && attempt.outcome === 'failed');
     if (this.settings.apiKeyConfigured) {
       this.logger.error('Could not fetch license — falling back to Community mode');
+    } else if (staticFailed) {
+      this.logger.error('License expired or invalid — running in Community mode');
     } else {
       this.logger.info('Running in Community mode');
     }

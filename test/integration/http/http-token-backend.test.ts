@@ -18,6 +18,8 @@ import {
   type RecordedRequest,
 } from '../../support/fake-license-backend.js';
 import { FixedClock, MINUTE, SECOND } from '../../support/fixed-clock.js';
+import { UsageReportingTokenBackend } from '../../../src/app/telemetry/usage-reporting-token-backend.js';
+import { UsageCounters } from '../../../src/domain/telemetry/usage-counters.js';
 import { closedLoopbackPort, SilentTcpServer } from '../../support/silent-tcp-server.js';
 
 const API_KEY = parseApiKey('sk-live-integration-5ecret-9f3a');
@@ -537,5 +539,58 @@ describe('HttpTokenBackend against a real HTTP server', () => {
       expect(error.message).toBe(`license backend at ${new URL(backend.url).host} is unreachable (connection reset)`);
       expect(error.transient).toBe(true);
     });
+  });
+});
+
+describe('HttpTokenBackend sending the usage counters (DESIGN §12), behind UsageReportingTokenBackend', () => {
+  const uptime = { elapsedMs: () => 0 };
+  const reportingClient = (backend: FakeLicenseBackend, counters: UsageCounters) =>
+    new UsageReportingTokenBackend(clientFor(backend.url), counters, { platform: 'linux', clock: uptime });
+
+  it('sends instance_id, version and usage with exactly its five fields, and nothing else', async () => {
+    const backend = await backendAnswering(issueToken(JWT));
+    const counters = new UsageCounters();
+    counters.quotaDenied('max_result_rows');
+    counters.featureDenied('federation');
+    counters.observeUsage('max_concurrent_queries', 2);
+
+    await reportingClient(backend, counters).requestToken(REQUEST);
+
+    expect(backend.tokenRequestBodies()).toStrictEqual([
+      {
+        instance_id: REQUEST.instanceId,
+        version: REQUEST.agentVersion,
+        usage: {
+          quota_denials: { max_result_rows: 1 },
+          feature_denials: { federation: 1 },
+          peak_usage: { max_concurrent_queries: 2 },
+          uptime_seconds: 0,
+          platform: 'linux',
+        },
+      },
+    ]);
+    expect(onlyRequest(backend).body).not.toContain(API_KEY);
+  });
+
+  it('resends the counts after a 503 and a lost connection, and resets them only after the 200', async () => {
+    let answers = 0;
+    const backend = await backendAnswering((request, response) => {
+      answers += 1;
+      if (answers === 1) return respondJson(503, { error: 'unavailable' })(request, response);
+      if (answers === 2) return void response.socket?.destroy();
+      return issueToken(JWT)(request, response);
+    });
+    const counters = new UsageCounters();
+    const client = reportingClient(backend, counters);
+    counters.quotaDenied('max_result_rows');
+
+    await expect(client.requestToken(REQUEST)).rejects.toMatchObject({ code: 'BACKEND.HTTP_STATUS', status: 503 });
+    counters.quotaDenied('max_result_rows');
+    await expect(client.requestToken(REQUEST)).rejects.toMatchObject({ code: 'BACKEND.UNREACHABLE' });
+    await client.requestToken(REQUEST);
+    await client.requestToken(REQUEST);
+
+    const denials = backend.tokenRequestBodies().map((body) => (body as { usage: { quota_denials: unknown } }).usage.quota_denials);
+    expect(denials).toEqual([{ max_result_rows: 1 }, { max_result_rows: 2 }, { max_result_rows: 2 }, {}]);
   });
 });

@@ -116,6 +116,30 @@ describe('JoseLicenseVerifier', () => {
       expect(logger.at('warn')).toEqual([expect.stringMatching(/^License token platform "PROD" is not one of/)]);
     });
 
+    it('reports an unknown platform once per token, not on every read of it (a refresh re-reads the same token)', async () => {
+      const logger = new RecordingLogger();
+      const subject = verifier({ logger });
+      const [first, second] = [await token({ platform: 'PROD', jti: 'first' }), await token({ platform: 'Mars', jti: 'second' })];
+
+      for (let read = 0; read < 3; read += 1) {
+        expect((await subject.verify(first)).claims.platform).toBeNull();
+        expect((await subject.verify(second)).claims.platform).toBeNull();
+      }
+
+      expect(logger.at('warn')).toEqual([
+        expect.stringMatching(/^License token platform "PROD" is not one of/),
+        expect.stringMatching(/^License token platform "Mars" is not one of/),
+      ]);
+    });
+
+    it('reads a token signed with features and platform the way the original product writes them', async () => {
+      const jwt = await token({ features: ['\tREPL\n', 'Materialized_Views ', 'time_travel', 'JDBC_DRIVER'], platform: 'production\n' });
+
+      const { claims } = await verifier().verify(jwt);
+
+      expect(claims).toMatchObject({ features: ['materialized_views', 'jdbc_driver', 'repl'], platform: 'PRODUCTION' });
+    });
+
     it('reads features and platform trimmed and case-insensitively', async () => {
       const { claims } = await verifier().verify(await token({ features: [' REPL', 'Flight_SQL '], platform: ' staging' }));
 

@@ -5,6 +5,9 @@ import { LicenseTokenError } from '../../../src/domain/model/errors.js';
 import { DAY } from '../../support/fixed-clock.js';
 import { RecordingLogger } from '../../support/recording-logger.js';
 
+/** DESIGN §3's features, written out, in canonical order. */
+const FEATURE_NAMES = ['materialized_views', 'jdbc_driver', 'adbc_driver', 'flight_sql', 'federation', 'repl'];
+
 /** ECMAScript's last representable instant (ECMA-262 §21.4.1.22), in ms since the epoch. */
 const MAX_DATE_MS = 8.64e15;
 /** The longest grace period a license can carry: grace_period_days at most 365. */
@@ -121,6 +124,16 @@ describe('parseLicenseClaims', () => {
       ]);
     });
 
+    it('are trimmed as the original product trims (Java String.trim: up to U+0020), not of other spaces', () => {
+      const features = ['\u0000repl\u001f', '\r\njdbc_driver \u000b', '\u00a0flight_sql', 'federation\u2028', '\ufeffadbc_driver'];
+
+      expect(parseLicenseClaims(payloadWith({ features })).features).toEqual(['jdbc_driver', 'repl']);
+    });
+
+    it('are lower-cased as the original does: every known name in any case is kept', () => {
+      expect(parseLicenseClaims(payloadWith({ features: FEATURE_NAMES.map((name) => name.toUpperCase()) })).features).toEqual(FEATURE_NAMES);
+    });
+
     it('an empty list grants none (unlike an absent or null one)', () => {
       expect(parseLicenseClaims(payloadWith({ features: [] })).features).toEqual([]);
     });
@@ -138,6 +151,10 @@ describe('parseLicenseClaims', () => {
       ['PRODUCTION', 'PRODUCTION'],
       [' staging ', 'STAGING'],
       ['Development', 'DEVELOPMENT'],
+      ['\tintegration\r\n', 'INTEGRATION'],
+      ['\u0000production\u001f', 'PRODUCTION'],
+      // Compared upper-cased, as the original does: the long s upper-cases to S there too.
+      ['\u017ftaging', 'STAGING'],
     ])('reads %p as %s', (value, platform) => {
       expect(parseLicenseClaims(payloadWith({ platform: value })).platform).toBe(platform);
     });
@@ -147,6 +164,10 @@ describe('parseLicenseClaims', () => {
 
       expect(parseLicenseClaims(payloadWith({ platform: 'PROD' }), logger).platform).toBeNull();
       expect(logger.at('warn')).toEqual(['License token platform "PROD" is not one of PRODUCTION, STAGING, INTEGRATION, DEVELOPMENT; ignored']);
+    });
+
+    it.each(['\u00a0STAGING', 'STAGING\u3000', 'PRODUCTION\u200b', ''])('ignores %p, which the original does not trim or match either', (value) => {
+      expect(parseLicenseClaims(payloadWith({ platform: value }), new RecordingLogger()).platform).toBeNull();
     });
 
     it('quotes a long unknown platform bounded', () => {

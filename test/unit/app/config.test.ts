@@ -364,3 +364,29 @@ describe('loadConfig: fleet variables', () => {
     ]);
   });
 });
+
+describe('SOFTCLIENT4ES_TELEMETRY_ENABLED (DESIGN §5, §12)', () => {
+  it('is on by default: the usage counters travel with the token request', () => {
+    expect(load({}).telemetryEnabled).toBe(true);
+  });
+
+  it.each([
+    ['false', false],
+    ['FALSE', false],
+    [' 0 ', false],
+    ['true', true],
+    ['1', true],
+    ['', true],
+  ])('reads %p as %p', (value, enabled) => {
+    expect(load({ SOFTCLIENT4ES_TELEMETRY_ENABLED: value }).telemetryEnabled).toBe(enabled);
+  });
+
+  it.each(['off', 'no', 'disabled', 'flase'])('refuses %p with one line naming the variable, next to the other bad ones', (value) => {
+    const error = catchConfigError({ SOFTCLIENT4ES_TELEMETRY_ENABLED: value, SOFTCLIENT4ES_LICENSE_REFRESH_ENABLED: 'maybe' });
+
+    expect(error.message.split('\n')).toEqual([
+      'Invalid SOFTCLIENT4ES_LICENSE_REFRESH_ENABLED: expected true or false (got "maybe")',
+      `Invalid SOFTCLIENT4ES_TELEMETRY_ENABLED: expected true or false (got "${value}")`,
+    ]);
+  });
+});

@@ -38,9 +38,38 @@ describe('ResolveLicense', () => {
       const { snapshot } = await h.build({ staticJwt: jwt }).execute();
 
       expect(snapshot.license.source).toBe('community');
-      expect(h.logger.at('error')).toEqual([expect.stringMatching(/^Static license rejected: license token expired on/)]);
-      expect(h.logger.at('info')).toContain('Running in Community mode');
+      expect(h.logger.at('error')).toEqual([
+        expect.stringMatching(/^Static license rejected: license token expired on/),
+        'License expired or invalid — running in Community mode',
+      ]);
+      expect(h.logger.at('info')).not.toContain('Running in Community mode');
       expect(outcomes()).toEqual(['static:failed:LICENSE.EXPIRED', 'api_key:skipped', 'cache:skipped', 'community:used']);
+    });
+
+    it('that does not verify, with no API key and no cache, falls back with the original product\'s ERROR', async () => {
+      const { snapshot } = await h.build({ staticJwt: 'not-a-token' }).execute();
+
+      expect(snapshot.license.source).toBe('community');
+      expect(h.logger.at('error')).toEqual([
+        expect.stringMatching(/^Static license rejected: /),
+        'License expired or invalid — running in Community mode',
+      ]);
+    });
+
+    it('that does not verify, with a cached license to fall back on, says nothing about Community', async () => {
+      h.cache.jwt = token({ tier: 'pro' });
+      const { snapshot } = await h.build({ staticJwt: 'not-a-token' }).execute();
+
+      expect(snapshot.license.source).toBe('cache');
+      expect(h.logger.messages().filter((message) => message.includes('Community mode'))).toEqual([]);
+    });
+
+    it('that does not verify, with an API key that fails too, falls back with the API key\'s ERROR only', async () => {
+      h.backend.answer(new BackendError('BACKEND.UNREACHABLE', 'license backend at 127.0.0.1:1 is unreachable (connection refused)'));
+      await h.build({ staticJwt: 'not-a-token', apiKey: API_KEY }).execute();
+
+      expect(h.logger.at('error')).toContain('Could not fetch license — falling back to Community mode');
+      expect(h.logger.at('error')).not.toContain('License expired or invalid — running in Community mode');
     });
 
     it('that does not verify falls through to the API key', async () => {
