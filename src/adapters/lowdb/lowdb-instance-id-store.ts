@@ -82,10 +82,19 @@ export async function storedInstanceId(directory: StateDirectory): Promise<Store
   try {
     const document = await new PrivateJsonFile(directory, INSTANCE_ID_FILE, parseInstanceDocument).read();
     const id = document?.instance_id ?? null;
-    return id === null ? { state: 'absent', path } : { state: 'present', id, path };
+    if (id !== null) return { state: 'present', id, path };
+    const legacy = await legacyInstanceId(directory).catch(() => null); // what the agent would adopt
+    return legacy === null ? { state: 'absent', path } : { state: 'present', id: legacy, path: directory.pathOf(LEGACY_INSTANCE_ID_FILE) };
   } catch (error) {
     return { state: 'unusable', path, reason: error instanceof Error ? error.message : String(error) };
   }
+}
+
+/** The UUID in the original product's `instance-id` (trimmed, lower-cased); null when absent or not a UUID. Throws what the directory throws. */
+async function legacyInstanceId(directory: StateDirectory): Promise<string | null> {
+  const bytes = await directory.read(LEGACY_INSTANCE_ID_FILE, 1024);
+  const id = bytes?.toString('utf8').trim().toLowerCase() ?? null;
+  return id !== null && UUID_PATTERN.test(id) ? id : null;
 }
 
 /**
@@ -167,17 +176,16 @@ export class LowdbInstanceIdStore implements InstanceIdStore {
   /** The original product's id (`instance-id`, a UUID as text), when it holds one; null otherwise (WARN when it exists). */
   async #legacyId(): Promise<string | null> {
     const path = this.directory.pathOf(LEGACY_INSTANCE_ID_FILE);
-    let bytes: Buffer | null;
+    let id: string | null;
     try {
-      bytes = await this.directory.read(LEGACY_INSTANCE_ID_FILE, 1024);
+      if ((await this.directory.read(LEGACY_INSTANCE_ID_FILE, 1024)) === null) return null;
+      id = await legacyInstanceId(this.directory);
     } catch (error) {
       if (error instanceof UntrustedDirectoryError) throw error;
       this.logger.warn(`Ignored ${path}: ${error instanceof Error ? error.message : String(error)}; a new instance id is created`, { path });
       return null;
     }
-    if (bytes === null) return null;
-    const id = bytes.toString('utf8').trim().toLowerCase();
-    if (!UUID_PATTERN.test(id)) {
+    if (id === null) {
       this.logger.warn(`Ignored ${path}: it does not hold a UUID; a new instance id is created`, { path });
       return null;
     }

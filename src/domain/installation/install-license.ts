@@ -3,6 +3,7 @@ import type { LicenseVerifier } from '../../ports/license-verifier.port.js';
 import type { Logger } from '../../ports/logger.port.js';
 import { describeFailure, LicenseTokenError, type Failure } from '../model/errors.js';
 import type { CurrentLicenseSources } from '../model/license-sources.js';
+import type { VerifiedLicenseToken } from '../model/license.js';
 import type { TextGate } from '../model/safe-text.js';
 import { tierName } from '../model/tier.js';
 import type { RefreshLicense, RefreshOutcome } from '../refresh/refresh-license.js';
@@ -33,7 +34,7 @@ export class InstallLicense {
 
   async execute(jwt: string): Promise<InstallResult> {
     if (this.sources.current().staticLicenseJwt !== null) return { kind: 'static_configured' };
-    let token;
+    let token: VerifiedLicenseToken;
     try {
       token = await this.verifier.verify(jwt);
     } catch (error) {

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { chmodSync, chownSync, lstatSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StateDirectory } from '../../../src/adapters/fs/state-directory.js';
-import { INSTANCE_ID_FILE, LowdbInstanceIdStore, setUntrustedInstanceFileAside } from '../../../src/adapters/lowdb/lowdb-instance-id-store.js';
+import { INSTANCE_ID_FILE, LowdbInstanceIdStore, setUntrustedInstanceFileAside, storedInstanceId } from '../../../src/adapters/lowdb/lowdb-instance-id-store.js';
 import { entriesOf, permissionsOf, withUmask } from '../../support/file-system.js';
 import { RecordingLogger } from '../../support/recording-logger.js';
 import { makeTempDir, removeTempDir } from '../../support/temp-dir.js';
@@ -281,6 +281,14 @@ describe("LowdbInstanceIdStore: the original product's plain-text instance-id", 
     expect(JSON.parse(readFileSync(instanceFile(), 'utf8'))).toMatchObject({ instance_id: KNOWN_ID });
     expect(readFileSync(legacyFile(), 'utf8')).toBe(`  ${KNOWN_ID.toUpperCase()}\n`);
     expect(logger.at('info')).toEqual([expect.stringContaining('Adopted the instance id of')]);
+  });
+
+  it('is what a reader that changes nothing (the CLI) reports when instance.json is absent', async () => {
+    plantLegacy(`${KNOWN_ID}\n`);
+    const directory = new StateDirectory(cacheDir, logger);
+
+    expect(await storedInstanceId(directory)).toEqual({ state: 'present', id: KNOWN_ID, path: legacyFile() });
+    expect(entriesOf(cacheDir)).toEqual(['instance-id']);
   });
 
   it('is ignored when instance.json exists', async () => {
