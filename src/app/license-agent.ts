@@ -123,6 +123,7 @@ export class LicenseAgent {
    * Never rejects for a bad file.
    */
   reload(): Promise<ReloadResult> {
+    if (this.#shuttingDown) return Promise.resolve({ kind: 'failed', error: trusted('the agent is shutting down') });
     return this.parts.reload.execute();
   }
 

@@ -107,6 +107,12 @@ describe('LicenseAgent.reload', () => {
     expect(agent.current().license.tier).toBe('pro');
   });
 
+  it('is refused once the agent shuts down', async () => {
+    await started({});
+    agent.beginShutdown();
+    expect(await agent.reload()).toEqual({ kind: 'failed', error: 'the agent is shutting down' });
+  });
+
   it('reloads one at a time: two at once both finish, in order', async () => {
     await started({});
     const [first, second] = await Promise.all([agent.reload(), agent.reload()]);
