@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ADMIN_TOKEN, AgentEnvironment } from '../support/agent-environment.js';
+import { runCli } from '../support/cli-process.js';
 import { ServerProcess } from '../support/server-process.js';
 import { aLicenseToken, generateSigningKey, jwksOf } from '../support/signing-keys.js';
 import { waitUntil } from '../support/waiting.js';
@@ -39,6 +40,8 @@ describe('the built server: runtime install, SIGHUP reload, clone detection', ()
   };
   const status = async (url: string) => (await admin(url, 'GET')).body;
   const installedFile = () => join(env.cacheDir, 'static-license.jwt');
+  /** `softclient4es-license status` against the server, as an operator would read it. */
+  const cliStatus = async (url: string) => (await runCli(['status', '--url', url], { env: { SOFTCLIENT4ES_ADMIN_TOKEN: ADMIN_TOKEN } })).stdout;
 
   it('PUT installs a Pro license in force at once; it survives a restart; DELETE goes back to Community', async () => {
     const pro = await aLicenseToken(env.key, { tier: 'pro' });
@@ -110,6 +113,7 @@ describe('the built server: runtime install, SIGHUP reload, clone detection', ()
     const after = await status(url);
     expect(after).toMatchObject({ tier: 'Pro' });
     expect((after.reload as { last_error: string }).last_error).toContain('SOFTCLIENT4ES_LICENSE_PUBLIC_KEYS');
+    expect(await cliStatus(url)).toMatch(/^Last reload +\S+: FAILED, the previous configuration stays in force: SOFTCLIENT4ES_LICENSE_PUBLIC_KEYS /m);
     // still serving, with the old keys: a valid reload afterwards works
     writeFileSync(join(env.dir, 'trusted-keys.json'), JSON.stringify(jwksOf(env.key)));
     server?.signal('SIGHUP');
@@ -125,6 +129,7 @@ describe('the built server: runtime install, SIGHUP reload, clone detection', ()
     await server?.waitForLog((line) => line.msg.includes('was made on another host'));
     expect(await status(url)).toMatchObject({ instance_id: LEGACY_ID, instance: { cloned: true } });
     expect(await (await fetch(`${url}/metrics`)).text()).toContain('softclient4es_instance_cloned 1');
+    expect(await cliStatus(url)).toMatch(new RegExp(`^Instance id +${LEGACY_ID} \\(CLONED: `, 'm'));
     expect(await server?.stop('SIGTERM')).toBe(0);
 
     writeFileSync(join(env.cacheDir, 'instance.json'), JSON.stringify(copied), { mode: 0o600 });
