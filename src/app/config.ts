@@ -35,7 +35,21 @@ export interface AgentConfig {
   readonly fleet: FleetConfig | null;
   /** Send the usage counters with the token request (DESIGN §12; `SOFTCLIENT4ES_TELEMETRY_ENABLED`). */
   readonly telemetryEnabled: boolean;
+  /**
+   * The files the secrets were read from (`*_FILE` variables, resolved paths), null for a secret
+   * given directly or not at all: a reload (SIGHUP) reads them again.
+   */
+  readonly secretFiles: SecretFiles;
+  /** `SOFTCLIENT4ES_INSTANCE_ON_CLONE`: what to do with an instance record made on another host. */
+  readonly instanceOnClone: 'keep' | 'renew';
   /** The example host's cap on open connections (`MAX_CONNECTIONS`). */
+}
+
+/** Where each secret was read from, when it was read from a file. */
+export interface SecretFiles {
+  readonly apiKey: string | null;
+  readonly staticLicenseJwt: string | null;
+  readonly adminToken: string | null;
 }
 
 /** Fleet mode: members sharing a Redis and a fleet id form one installation with one refresher. */
@@ -126,7 +140,7 @@ export const DURATION_RANGES = {
 export type Env = Readonly<Record<string, string | undefined>>;
 
 /** The longest secret a `*_FILE` variable may point at (a static JWT is at most 16 KiB). */
-const MAX_SECRET_FILE_BYTES = 64 * 1024;
+export const MAX_SECRET_FILE_BYTES = 64 * 1024;
 
 /**
  * Reads variables from one environment and collects every problem, so that all of them are
@@ -198,7 +212,7 @@ export class EnvParser {
     }
     if (file === undefined) return direct ?? null;
     try {
-      const value = readBoundedRegularFileSync(optionalPath(file, this.home) as string, MAX_SECRET_FILE_BYTES).toString('utf8').trim();
+      const value = readBoundedRegularFileSync(this.secretFile(name) as string, MAX_SECRET_FILE_BYTES).toString('utf8').trim();
       if (value === '') throw new InvalidValue(`a non-empty file (${file} is empty)`, false);
       this.#secrets.push(value);
       return value;
@@ -207,6 +221,11 @@ export class EnvParser {
       this.#refuse(`${name}_FILE`, error instanceof InvalidValue ? error : new InvalidValue(`a readable regular file of at most ${MAX_SECRET_FILE_BYTES} bytes (${reason})`), file);
       return null;
     }
+  }
+
+  /** The resolved path `name_FILE` names; null when it is unset. */
+  secretFile(name: (typeof SECRET_VARIABLES)[number]): string | null {
+    return optionalPath(this.read(`${name}_FILE`), this.home);
   }
 
   /** Throws `ConfigError` with every problem recorded so far; returns when there is none. */
@@ -262,7 +281,19 @@ export function agentConfigFrom(vars: EnvParser): AgentConfig {
     logLevel: LOG_LEVELS.find((level) => level === vars.read('LOG_LEVEL')?.toLowerCase()) ?? 'info',
     fleet: fleetConfigFrom(vars),
     telemetryEnabled: vars.parse('SOFTCLIENT4ES_TELEMETRY_ENABLED', parseBoolean, 'true', true),
+    secretFiles: {
+      apiKey: vars.secretFile('SOFTCLIENT4ES_API_KEY'),
+      staticLicenseJwt: vars.secretFile('SOFTCLIENT4ES_LICENSE_KEY'),
+      adminToken: vars.secretFile('SOFTCLIENT4ES_ADMIN_TOKEN'),
+    },
+    instanceOnClone: vars.parse('SOFTCLIENT4ES_INSTANCE_ON_CLONE', parseOnClone, 'keep', 'keep'),
   };
+}
+
+function parseOnClone(value: string): 'keep' | 'renew' {
+  const lower = value.toLowerCase();
+  if (lower === 'keep' || lower === 'renew') return lower;
+  throw new InvalidValue('keep or renew');
 }
 
 /** Fleet mode is on when a Redis URL is set; the id and lease TTL are read (and checked) either way. */

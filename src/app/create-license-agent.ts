@@ -28,6 +28,10 @@ import { prometheusMetricsModule } from './modules/prometheus-metrics.module.js'
 import { RefreshScheduler } from './refresh-scheduler.js';
 import { CountingLicenseTelemetry } from './telemetry/counting-license-telemetry.js';
 import { AGENT_VERSION } from './version.js';
+import { ConfigurationReload } from './reload/configuration-reload.js';
+import { InstallLicense } from '../domain/installation/install-license.js';
+import { RemoveInstalledLicense } from '../domain/installation/remove-installed-license.js';
+import type { InstanceIdStore } from '../ports/instance-id-store.port.js';
 
 /** The replaceable parts of the agent, one container module each: the plugin points. */
 export interface AgentModules {
@@ -121,13 +125,17 @@ export async function createLicenseAgent(config: AgentConfig, options: LicenseAg
     upgradeUrl: options.upgradeUrl ?? config.upgradeUrl,
   });
 
+  const addSecret = (secret: string) => {
+    gate.addSecret(secret);
+    if (given instanceof PinoLogger) given.addSecret(secret);
+  };
   const adminToken = await get<string | null>(TYPES.AdminToken);
-  if (adminToken !== null) {
-    gate.addSecret(adminToken);
-    if (given instanceof PinoLogger) given.addSecret(adminToken);
-  }
+  if (adminToken !== null) addSecret(adminToken);
 
   const verifier = await get(TYPES.LicenseVerifier);
+  const sources = await get(TYPES.LicenseSources);
+  const installedStore = container.isBound(TYPES.InstalledLicenseStore) ? await get(TYPES.InstalledLicenseStore) : null;
+  const instanceIds = await get<InstanceIdStore>(TYPES.InstanceIdStore);
   const proxy = gate.passOptional(backendProxy(config)?.host);
   logger.info(`SoftClient4ES license agent ${AGENT_VERSION} starting`, {
     version: AGENT_VERSION,
@@ -156,7 +164,10 @@ export async function createLicenseAgent(config: AgentConfig, options: LicenseAg
     metrics: await get<MetricsExposition>(TYPES.Metrics),
     instanceId: await get<string>(TYPES.InstanceId),
     proxy,
-    adminToken,
+    reload: new ConfigurationReload({ config, sources, verifier, refresh: refreshLicense, adminToken, addSecret, gate, clock, logger }),
+    installLicense: installedStore === null ? null : new InstallLicense(sources, verifier, installedStore, refreshLicense, logger, gate),
+    removeInstalledLicense: installedStore === null ? null : new RemoveInstalledLicense(sources, installedStore, refreshLicense, logger, gate),
+    instanceCloned: () => instanceIds.cloned?.() ?? false,
     cacheWritesSettled: async () => (await get<ResolveLicense>(TYPES.ResolveLicense)).cacheWritesSettled(),
   });
 }

@@ -17,6 +17,10 @@ import type { FleetMember } from './fleet/fleet-member.js';
 import type { HighWaterClock } from './high-water-clock.js';
 import { OPENAPI_PATH } from './paths.js';
 import type { RefreshScheduler } from './refresh-scheduler.js';
+import type { ConfigurationReload, ReloadResult } from './reload/configuration-reload.js';
+import type { InstallLicense, InstallResult } from '../domain/installation/install-license.js';
+import type { RemoveInstalledLicense, RemoveResult } from '../domain/installation/remove-installed-license.js';
+import { trusted } from '../domain/model/safe-text.js';
 
 export interface LicenseAgentParts {
   readonly config: AgentConfig;
@@ -36,7 +40,13 @@ export interface LicenseAgentParts {
   readonly instanceId: string;
   /** `host:port` of the proxy in the way to the backend; null: direct. */
   readonly proxy: SafeText | null;
-  readonly adminToken: string | null;
+  /** Re-reads the secret files and trusted keys (SIGHUP); holds the admin token in force. */
+  readonly reload: ConfigurationReload;
+  /** Null when no store for installed licenses is bound (a host's own storage module). */
+  readonly installLicense: InstallLicense | null;
+  readonly removeInstalledLicense: RemoveInstalledLicense | null;
+  /** True when the instance record was found to come from another host at start. */
+  readonly instanceCloned: () => boolean;
   /** Settles when the background cache writes asked for so far are done. */
   readonly cacheWritesSettled: () => Promise<void>;
 }
@@ -106,9 +116,38 @@ export class LicenseAgent {
     return this.parts.enforcement.limitConcurrency();
   }
 
+  /**
+   * Reads the secret files (`*_FILE`), the static license file and the trusted keys again, as on
+   * SIGHUP: a set that is wholly valid replaces the old one at once and the resolution runs again;
+   * one bad file keeps the previous set (ERROR; `GET /admin/license` shows `reload.last_error`).
+   * Never rejects for a bad file.
+   */
+  reload(): Promise<ReloadResult> {
+    if (this.#shuttingDown) return Promise.resolve({ kind: 'failed', error: trusted('the agent is shutting down') });
+    return this.parts.reload.execute();
+  }
+
+  /**
+   * Installs a license at runtime, as `PUT /admin/license` does: verified first, stored in the
+   * cache directory (`static-license.jwt`, 0600) so that it survives a restart, in force at once as
+   * a static license. Refused while `SOFTCLIENT4ES_LICENSE_KEY` is configured (it takes precedence).
+   */
+  installLicense(jwt: string): Promise<InstallResult> {
+    const install = this.parts.installLicense;
+    if (install === null) return Promise.resolve(noStore());
+    return install.execute(jwt);
+  }
+
+  /** Removes the installed license, as `DELETE /admin/license` does; the resolution runs again. */
+  removeInstalledLicense(): Promise<RemoveResult> {
+    const remove = this.parts.removeInstalledLicense;
+    if (remove === null) return Promise.resolve({ kind: 'none' });
+    return remove.execute();
+  }
+
   /** The body of `GET /admin/license`. */
   status(): LicenseStatusBody {
-    const { clock, instanceId, proxy, refreshLicense, scheduler, fleet } = this.parts;
+    const { clock, instanceId, proxy, refreshLicense, scheduler, fleet, reload } = this.parts;
     const refresh = refreshLicense.status();
     return licenseStatusBody(this.current(), {
       now: clock.now(),
@@ -117,6 +156,8 @@ export class LicenseAgent {
       proxy,
       refresh: { ...refresh, enabled: scheduler !== null, nextAt: scheduler?.nextAt ?? null },
       fleet: fleet?.status() ?? null,
+      instance: { cloned: this.parts.instanceCloned() },
+      reload: reload.status(),
     });
   }
 
@@ -124,12 +165,14 @@ export class LicenseAgent {
   adminRouter(): Router {
     return adminRouter(
       {
-        adminToken: () => this.parts.adminToken,
+        adminToken: () => this.parts.reload.adminToken(),
         licenseStatus: () => this.status(),
         // A caller still waiting when the agent shuts down gets an answer (502 shutting_down),
         // never a dropped connection.
         forceRefresh: () =>
           Promise.race([this.parts.forceRefresh.execute(), this.#shutdown.then(() => ({ kind: 'shutting_down' }) as const)]),
+        installLicense: (jwt) => this.installLicense(jwt),
+        removeInstalledLicense: () => this.removeInstalledLicense(),
       },
       OPENAPI_PATH,
       this.parts.logger,
@@ -197,6 +240,10 @@ export class LicenseAgent {
     }
     if (!this.#stopped) this.parts.expiryWatch.start();
   }
+}
+
+function noStore(): InstallResult {
+  return { kind: 'not_saved', failure: { code: trusted('CACHE.IO_FAILED'), message: trusted('no store for installed licenses is configured') } };
 }
 
 async function settleWithin(promise: Promise<unknown>, ms: number): Promise<void> {

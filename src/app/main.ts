@@ -31,6 +31,10 @@ async function main(): Promise<void> {
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => void shutdown(signal, server, agent, logger, host));
   }
+  // SIGHUP: read the secret files and trusted keys again (a bad file keeps the previous set).
+  process.on('SIGHUP', () => {
+    agent.reload().catch((error: unknown) => logger.error('Reload failed unexpectedly', { err: error }));
+  });
   await agent.start();
 }
 

@@ -7,6 +7,7 @@ import type { ForceRefresh } from '../domain/refresh/force-refresh.js';
 import type { RefreshLicense } from '../domain/refresh/refresh-license.js';
 import type { ResolveLicense } from '../domain/resolution/resolve-license.js';
 import type { UsageCounters } from '../domain/telemetry/usage-counters.js';
+import type { CurrentLicenseSources } from '../domain/model/license-sources.js';
 import type { AdoptSharedLicense } from '../domain/fleet/adopt-shared-license.js';
 import type { Clock, MonotonicClock } from './clock.port.js';
 import type { FleetMembership, FleetView } from './fleet-membership.port.js';
@@ -15,6 +16,8 @@ import type { RefreshRelay } from './refresh-relay.port.js';
 import type { SharedLicenseStore } from './shared-license-store.port.js';
 import type { HighWaterMarkStore } from './high-water-mark-store.port.js';
 import type { InstanceIdStore } from './instance-id-store.port.js';
+import type { InstalledLicenseStore } from './installed-license-store.port.js';
+import type { HostFingerprint } from './host-fingerprint.port.js';
 import type { LicenseCache } from './license-cache.port.js';
 import type { LicenseTelemetry } from './license-telemetry.port.js';
 import type { LicenseVerifier } from './license-verifier.port.js';
@@ -48,6 +51,10 @@ export const TYPES = {
   LicenseCache: id<LicenseCache>('LicenseCache'),
   LicenseVerifier: id<LicenseVerifier>('LicenseVerifier'),
   InstanceIdStore: id<InstanceIdStore>('InstanceIdStore'),
+  /** The license installed with `PUT /admin/license`; optional: without it, the routes answer 503. */
+  InstalledLicenseStore: id<InstalledLicenseStore>('InstalledLicenseStore'),
+  /** Names the machine, for clone detection of the instance record. */
+  HostFingerprint: id<HostFingerprint>('HostFingerprint'),
   Timers: id<Timers>('Timers'),
   LicenseTelemetry: id<LicenseTelemetry>('LicenseTelemetry'),
   // fleet mode only (DESIGN §11): bound by the fleet module
@@ -65,6 +72,8 @@ export const TYPES = {
   InstanceId: id<string>('InstanceId'),
   AdminToken: id<string | null>('AdminToken'),
   LicenseState: id<LicenseState>('LicenseState'),
+  /** The static JWT, installed JWT and API key in force: replaced by a reload or an install. */
+  LicenseSources: id<CurrentLicenseSources>('LicenseSources'),
   GraceWarnings: id<GraceWarnings>('GraceWarnings'),
   ResolveLicense: id<ResolveLicense>('ResolveLicense'),
   RefreshLicense: id<RefreshLicense>('RefreshLicense'),

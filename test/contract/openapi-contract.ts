@@ -16,7 +16,8 @@ export interface ObservedResponse {
   readonly text: string;
 }
 
-type Method = 'get' | 'post';
+export type Method = 'get' | 'post' | 'put' | 'delete';
+const METHODS: readonly Method[] = ['get', 'post', 'put', 'delete'];
 
 /**
  * `openapi.yaml` as a test oracle: validates the document once, then checks observed responses
@@ -42,7 +43,7 @@ export class OpenApiContract {
   /** Every (method, path, status) the document promises, as `GET /readyz 503`. */
   documented(): string[] {
     return Object.entries(this.document.paths ?? {}).flatMap(([path, item]) =>
-      (['get', 'post'] as const).flatMap((method) =>
+      METHODS.flatMap((method) =>
         Object.keys(item?.[method]?.responses ?? {}).map((status) => key(method, path, status)),
       ),
     );
@@ -71,7 +72,7 @@ export class OpenApiContract {
       const path = req.path;
       const method = req.method.toLowerCase();
       res.once('finish', () => {
-        if ((method !== 'get' && method !== 'post') || this.#operation(method, path) === undefined) return;
+        if (!isMethod(method) || this.#operation(method, path) === undefined) return;
         const observed = { status: res.statusCode, headers: res.getHeaders() as ObservedResponse['headers'], text: Buffer.concat(chunks).toString('utf8') };
         try {
           this.check(method, path, observed);
@@ -163,5 +164,7 @@ export class OpenApiContract {
 /** A templated path as a regular expression; a parameter spans one segment or more. */
 const templateMatcher = (template: string): RegExp =>
   new RegExp(`^${template.split(/\{[^}]+\}/).map((part) => part.replace(/[.*+?^$()|[\]\\]/g, '\\$&')).join('.+')}$`);
+
+const isMethod = (method: string): method is Method => (METHODS as readonly string[]).includes(method);
 
 const key = (method: string, path: string, status: string) => `${method.toUpperCase()} ${path} ${status}`;

@@ -1,3 +1,4 @@
+import { chmodSync, mkdirSync } from 'node:fs';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import type { Express } from 'express';
 import request, { type Response } from 'supertest';
@@ -7,7 +8,7 @@ import type { LicenseAgent } from '../../src/app/license-agent.js';
 import { ADMIN_TOKEN, AgentEnvironment } from '../support/agent-environment.js';
 import { issueToken, respondJson } from '../support/fake-license-backend.js';
 import { RecordingLogger } from '../support/recording-logger.js';
-import { aLicenseToken } from '../support/signing-keys.js';
+import { aLicenseToken, generateSigningKey } from '../support/signing-keys.js';
 import { OpenApiContract } from './openapi-contract.js';
 
 const API_KEY = 'sk-contract-test-key';
@@ -38,8 +39,16 @@ describe('openapi.yaml', () => {
     await started.agent.start();
     return started;
   };
+  /** `PUT /admin/license` with a JSON body (or raw text), checked against the contract. */
+  const put = async (app: Express, body: unknown, auth: string | null = ADMIN_TOKEN): Promise<Response> => {
+    const pending = request(app).put('/admin/license');
+    const authorized = auth === null ? pending : pending.set('Authorization', `Bearer ${auth}`);
+    const response = await (typeof body === 'string' ? authorized.type('application/json').send(body) : authorized.send(body as object));
+    contract.check('put', '/admin/license', response);
+    return response;
+  };
   /** Sends the request, checks the answer against the contract and hands it back for more checks. */
-  const call = async (app: Express, method: 'get' | 'post', url: string, auth: string | null = ADMIN_TOKEN, body?: string): Promise<Response> => {
+  const call = async (app: Express, method: 'get' | 'post' | 'delete', url: string, auth: string | null = ADMIN_TOKEN, body?: string): Promise<Response> => {
     const pending = request(app)[method](url);
     const authorized = auth === null ? pending : pending.set('Authorization', `Bearer ${auth}`);
     const response = await (body === undefined ? authorized : authorized.type('text/plain').send(body));
@@ -88,7 +97,7 @@ describe('openapi.yaml', () => {
 
   it('admin: 405 with Allow for a method a path does not serve, 404 for an unknown path; 401 before either without the token', async () => {
     const { app } = await startedHost();
-    expect((await call(app, 'post', '/admin/license')).headers.allow).toBe('GET, HEAD');
+    expect((await call(app, 'post', '/admin/license')).headers.allow).toBe('GET, HEAD, PUT, DELETE');
     expect((await call(app, 'post', '/admin/openapi.yaml')).headers.allow).toBe('GET, HEAD');
     expect((await call(app, 'get', '/admin/license/refresh')).headers.allow).toBe('POST');
     expect((await call(app, 'get', '/admin/no/such/route')).body).toMatchObject({ error: 'not_found' });
@@ -174,6 +183,44 @@ describe('openapi.yaml', () => {
     expect(refused.status).toBe(400);
     expect(refused.headers.warning).toMatch(/^299 - "License expired on /);
     expect((await call(app, 'get', '/admin/license')).body.grace).toMatchObject({ status: 'mid', days_expired: 10 });
+  });
+
+  it('admin: PUT installs a license (200, in force at once), DELETE removes it (200), then 404', async () => {
+    const { app } = await startedHost();
+    const installed = await put(app, { jwt: await aLicenseToken(env.key, { tier: 'pro' }) });
+    expect(installed.body).toMatchObject({ status: 'installed', previous_tier: 'Community', new_tier: 'Pro' });
+    expect((await call(app, 'get', '/admin/license')).body).toMatchObject({ tier: 'Pro', source: 'static' });
+    expect((await call(app, 'delete', '/admin/license')).body).toMatchObject({ status: 'removed', previous_tier: 'Pro', new_tier: 'Community' });
+    expect((await call(app, 'delete', '/admin/license')).body).toMatchObject({ error: 'no_installed_license' });
+  });
+
+  it('admin: PUT answers 400 with the rejection code, 400 for a body that is not {"jwt"}, 413 over 17 KiB, 401 without the token', async () => {
+    const { app } = await startedHost();
+    const foreign = await aLicenseToken(generateSigningKey(env.key.kid), { tier: 'pro' }); // same kid, another key
+    expect((await put(app, { jwt: foreign })).body).toEqual({ error: 'license_rejected', code: 'LICENSE.SIGNATURE_INVALID', message: expect.any(String) });
+    expect((await put(app, '{"jwt": 42}')).body).toMatchObject({ error: 'invalid_request' });
+    expect((await put(app, 'not json')).status).toBe(400);
+    const tooLarge = await put(app, JSON.stringify({ jwt: 'x'.repeat(17 * 1024) }));
+    expect(tooLarge.status).toBe(413);
+    expect((await put(app, { jwt: foreign }, null)).status).toBe(401);
+    expect((await call(app, 'delete', '/admin/license', null)).status).toBe(401);
+    expect((await call(app, 'delete', '/admin/license', ADMIN_TOKEN, 'x'.repeat(1025))).status).toBe(413);
+  });
+
+  it('admin: PUT answers 409 while SOFTCLIENT4ES_LICENSE_KEY is configured', async () => {
+    const { app } = await startedHost({ SOFTCLIENT4ES_LICENSE_KEY: await aLicenseToken(env.key, { tier: 'enterprise' }) });
+    expect((await put(app, { jwt: await aLicenseToken(env.key, { tier: 'pro' }) })).body).toMatchObject({ error: 'static_license_configured' });
+  });
+
+  it('admin: PUT and DELETE answer 500 when the cache directory cannot be used', async () => {
+    mkdirSync(env.cacheDir, { recursive: true });
+    const { app } = await startedHost();
+    const jwt = await aLicenseToken(env.key, { tier: 'pro' });
+    expect((await put(app, { jwt })).status).toBe(200);
+    chmodSync(env.cacheDir, 0o777); // writable by others: no longer used
+    expect((await put(app, { jwt })).body).toMatchObject({ error: 'license_not_saved' });
+    expect((await call(app, 'delete', '/admin/license')).body).toMatchObject({ error: 'license_not_removed' });
+    chmodSync(env.cacheDir, 0o700);
   });
 
   // Must stay last: it reads what the tests above exercised.

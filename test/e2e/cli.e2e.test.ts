@@ -346,6 +346,8 @@ describe('softclient4es-license, the built CLI', () => {
       expect(result.stdout).toMatch(/^Clock +ok$/m);
       expect(result.stdout).toMatch(/^Next refresh +none \(periodic refresh is off/m);
       expect(result.stdout).toMatch(/^Resolution +static +used$/m);
+      expect(result.stdout).toMatch(/^Last reload +never$/m);
+      expect(result.stdout).toMatch(/^Instance id +[0-9a-f-]{36}$/m);
       expect(result.stdout).not.toContain(ADMIN_TOKEN);
       expect(result.stdout).not.toContain(jwt);
     });

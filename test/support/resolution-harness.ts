@@ -6,6 +6,7 @@ import { ResolveLicense } from '../../src/domain/resolution/resolve-license.js';
 import { StaticLicenseStep } from '../../src/domain/resolution/static-license.step.js';
 import { ConditionLog } from '../../src/domain/logging/condition-log.js';
 import { TextGate } from '../../src/domain/model/safe-text.js';
+import { CurrentLicenseSources } from '../../src/domain/model/license-sources.js';
 import { FakeLicenseVerifier } from './fake-license-verifier.js';
 import { InMemoryTrustedTime } from './in-memory-trusted-time.js';
 import { DAY, FixedClock } from './fixed-clock.js';
@@ -20,6 +21,8 @@ export const API_KEY = 'sk-test-0123456789';
 export interface HarnessOptions {
   readonly staticJwt?: string | null;
   readonly apiKey?: string | null;
+  /** A license installed at runtime (`PUT /admin/license`). */
+  readonly installedJwt?: string | null;
 }
 
 /** ResolveLicense on hand-written fakes; every part is exposed for scripting and assertions. */
@@ -34,11 +37,15 @@ export function resolutionHarness() {
   const trustedTime = new InMemoryTrustedTime();
   const gate = new TextGate([API_KEY]);
 
-  const build = ({ staticJwt = null, apiKey = null }: HarnessOptions = {}): ResolveLicense =>
-    new ResolveLicense(
-      new StaticLicenseStep(staticJwt, verifier, logger, gate),
+  /** The sources the last `build` read from: replace or update them to play a reload or an install. */
+  const sources = new CurrentLicenseSources({ staticLicenseJwt: null, installedLicenseJwt: null, apiKey: null });
+  const build = ({ staticJwt = null, apiKey = null, installedJwt = null }: HarnessOptions = {}): ResolveLicense => {
+    sources.replace({ staticLicenseJwt: staticJwt, apiKey, installedLicenseJwt: installedJwt });
+    return new ResolveLicense(
+      new StaticLicenseStep(sources, verifier, logger, gate),
       new BackendLicenseStep(
-        { apiKey, instanceId: INSTANCE_ID, agentVersion: '9.9.9' },
+        { instanceId: INSTANCE_ID, agentVersion: '9.9.9' },
+        sources,
         backend,
         verifier,
         cache,
@@ -55,6 +62,7 @@ export function resolutionHarness() {
       logger,
       { apiKeyConfigured: apiKey !== null, gracePeriodMs: GRACE_PERIOD_MS },
     );
+  };
 
-  return { clock, logger, verifier, backend, cache, state, trustedTime, build };
+  return { clock, logger, verifier, backend, cache, state, trustedTime, sources, build };
 }

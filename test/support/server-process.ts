@@ -85,6 +85,11 @@ export class ServerProcess {
     return this.exitCode(timeoutMs);
   }
 
+  /** Sends `signal` without waiting for anything (SIGHUP: reload). */
+  signal(signal: NodeJS.Signals): void {
+    this.#child.kill(signal);
+  }
+
   /** Kills the process if it still runs (for afterEach). */
   async kill(): Promise<void> {
     if (this.#child.exitCode === null && this.#child.signalCode === null) {

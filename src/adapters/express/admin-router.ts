@@ -1,17 +1,21 @@
 import { readFileSync } from 'node:fs';
 import express, { type Response, type Router } from 'express';
 import type { ForcedRefreshResult } from '../../domain/refresh/force-refresh.js';
+import type { InstallResult } from '../../domain/installation/install-license.js';
+import type { RemoveResult } from '../../domain/installation/remove-installed-license.js';
 import type { RefreshOutcome } from '../../domain/refresh/refresh-license.js';
 import { tierName } from '../../domain/model/tier.js';
 import type { Logger } from '../../ports/logger.port.js';
 import { requireBearerToken } from './bearer-auth.js';
 import { requestIdOf } from './request-id.js';
-import { limitBody } from './body-limit.js';
+import { limitBody, readJsonBody } from './body-limit.js';
 import { methodNotAllowed } from './json-errors.js';
 import { closeUnlessBodyRead } from './unread-body.js';
 
 /** The largest body an admin POST accepts, in bytes; none of them expects one. */
 export const ADMIN_MAX_BODY_BYTES = 1024;
+/** The largest `PUT /admin/license` body: a license token of up to 16 KiB, and room for the JSON around it. */
+export const INSTALL_MAX_BODY_BYTES = 16 * 1024 + 1024;
 
 export interface AdminApi {
   /** The admin bearer token, or null when none could be set up (every call is then refused). */
@@ -20,6 +24,10 @@ export interface AdminApi {
   licenseStatus(): object;
   /** Runs (or joins) a forced refresh; `shutting_down` when the agent stops meanwhile. */
   forceRefresh(): Promise<ForcedRefreshResult | { readonly kind: 'shutting_down' }>;
+  /** Verifies, stores and puts in force a license (`PUT /admin/license`). */
+  installLicense(jwt: string): Promise<InstallResult>;
+  /** Removes the installed license (`DELETE /admin/license`). */
+  removeInstalledLicense(): Promise<RemoveResult>;
 }
 
 /**
@@ -55,7 +63,39 @@ export function adminRouter(api: AdminApi, openApiPath: string, audit: Logger): 
     .get((_req, res) => {
       res.json(api.licenseStatus());
     })
-    .all(methodNotAllowed('/admin/license', ['GET', 'HEAD']));
+    .put(readJsonBody(INSTALL_MAX_BODY_BYTES), async (req, res, next) => {
+      const jwt = (req.body as { jwt?: unknown } | null)?.jwt;
+      if (typeof jwt !== 'string' || jwt === '') {
+        res.status(400).json({ error: 'invalid_request', message: 'the body must be {"jwt": "<license token>"}' });
+        return;
+      }
+      const requestId = requestIdOf(res) ?? null;
+      audit.info('License installation requested', { audit: 'license_install', request_id: requestId, remote: req.socket.remoteAddress ?? null });
+      try {
+        const result = await api.installLicense(jwt);
+        audit.info('License installation answered', {
+          audit: 'license_install',
+          request_id: requestId,
+          result: result.kind,
+          code: result.kind === 'rejected' ? result.failure.code : null,
+        });
+        sendInstallResult(res, result);
+      } catch (error) {
+        next(error);
+      }
+    })
+    .delete(limitBody(ADMIN_MAX_BODY_BYTES), async (req, res, next) => {
+      const requestId = requestIdOf(res) ?? null;
+      audit.info('Installed license removal requested', { audit: 'license_remove', request_id: requestId, remote: req.socket.remoteAddress ?? null });
+      try {
+        const result = await api.removeInstalledLicense();
+        audit.info('Installed license removal answered', { audit: 'license_remove', request_id: requestId, result: result.kind });
+        sendRemoveResult(res, result);
+      } catch (error) {
+        next(error);
+      }
+    })
+    .all(methodNotAllowed('/admin/license', ['GET', 'HEAD', 'PUT', 'DELETE']));
   router
     .route('/license/refresh')
     .post(limitBody(ADMIN_MAX_BODY_BYTES), async (req, res, next) => {
@@ -80,6 +120,51 @@ export function adminRouter(api: AdminApi, openApiPath: string, audit: Logger): 
     res.status(404).json({ error: 'not_found', message: 'no such admin route; see /admin/openapi.yaml' });
   });
   return router;
+}
+
+function sendInstallResult(res: Response, result: InstallResult): void {
+  switch (result.kind) {
+    case 'installed':
+      res.json(changeBody('installed', result.outcome));
+      return;
+    case 'rejected':
+      res.status(400).json({ error: 'license_rejected', code: result.failure.code, message: result.failure.message });
+      return;
+    case 'static_configured':
+      res.status(409).json({
+        error: 'static_license_configured',
+        message: 'SOFTCLIENT4ES_LICENSE_KEY is configured and takes precedence over an installed license; unset it to install one at runtime',
+      });
+      return;
+    case 'not_saved':
+      res.status(500).json({ error: 'license_not_saved', message: `the license was not installed: ${result.failure.message}` });
+  }
+}
+
+function sendRemoveResult(res: Response, result: RemoveResult): void {
+  switch (result.kind) {
+    case 'removed':
+      res.json(changeBody('removed', result.outcome));
+      return;
+    case 'none':
+      res.status(404).json({ error: 'no_installed_license', message: 'no license is installed (PUT /admin/license installs one)' });
+      return;
+    case 'not_removed':
+      res.status(500).json({ error: 'license_not_removed', message: `the installed license was not removed: ${result.failure.message}` });
+  }
+}
+
+/** After an install or a removal: the license in force once the resolution ran again. */
+function changeBody(status: 'installed' | 'removed', { previousTier, snapshot }: RefreshOutcome) {
+  const { license } = snapshot;
+  return {
+    status,
+    previous_tier: tierName(previousTier),
+    new_tier: tierName(license.tier),
+    trial: license.trial,
+    expires_at: license.expiresAt?.toISOString() ?? null,
+    message: `${tierName(license.tier)} license in force (source: ${license.source})`,
+  };
 }
 
 function refreshAuditResult(result: Awaited<ReturnType<AdminApi['forceRefresh']>>): string {

@@ -35,3 +35,40 @@ export function limitBody(maxBytes: number): RequestHandler {
 function payloadTooLarge(res: Response, maxBytes: number): void {
   res.status(413).json({ error: 'payload_too_large', message: `the request body must not exceed ${maxBytes} bytes` });
 }
+
+/**
+ * Reads a JSON request body of at most `maxBytes` into `req.body`: 413 `payload_too_large` as
+ * `limitBody` does; 400 `invalid_request` when the body is not UTF-8 JSON. The body is read here,
+ * whatever its `Content-Type` (the admin routes have one form only).
+ */
+export function readJsonBody(maxBytes: number): RequestHandler {
+  return (req, res, next) => {
+    if (Number(req.headers['content-length'] ?? 0) > maxBytes) {
+      payloadTooLarge(res, maxBytes);
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let received = 0;
+    const onData = (chunk: Buffer) => {
+      received += chunk.length;
+      if (received <= maxBytes) {
+        chunks.push(chunk);
+        return;
+      }
+      req.off('data', onData).off('end', onEnd);
+      req.pause(); // read no further; the refusal closes the connection (unread-body.ts)
+      payloadTooLarge(res, maxBytes);
+    };
+    const onEnd = () => {
+      req.off('data', onData);
+      try {
+        req.body = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks))) as unknown;
+      } catch {
+        res.status(400).json({ error: 'invalid_request', message: 'the request body must be a JSON object' });
+        return;
+      }
+      next();
+    };
+    req.on('data', onData).once('end', onEnd);
+  };
+}

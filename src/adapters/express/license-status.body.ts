@@ -25,6 +25,10 @@ export interface StatusContext {
   readonly refresh: RefreshInfo;
   /** Null when fleet mode is off. */
   readonly fleet: FleetStatus | null;
+  /** Clone detection of the instance record (false when the store cannot tell). */
+  readonly instance: { readonly cloned: boolean };
+  /** The last configuration reload (SIGHUP). */
+  readonly reload: { readonly lastAt: Date | null; readonly lastError: SafeText | null };
 }
 
 /** The body of `GET /admin/license` (DESIGN §6, `LicenseStatus` in openapi.yaml). Dates are ISO-8601. */
@@ -68,6 +72,10 @@ export interface LicenseStatusBody {
     readonly last_sync_at: string | null;
   } | null;
   readonly token: { readonly kid: string; readonly jti: string | null; readonly iat: number; readonly exp: number; readonly fingerprint: string } | null;
+  /** `cloned`: the instance record was made on another host (a copied cache directory), seen at start. */
+  readonly instance: { readonly cloned: boolean };
+  /** The last configuration reload (SIGHUP): when, and why it kept the previous set (null: it did not). */
+  readonly reload: { readonly last_at: string | null; readonly last_error: string | null };
 }
 
 /** The part of the status that describes one license (`licenseFields`). */
@@ -89,7 +97,7 @@ export type LicenseFields = Pick<
 >;
 
 /** `GET /admin/license`: the license in force, in the snake_case shape of the admin API contract. */
-export function licenseStatusBody(snapshot: LicenseSnapshot, { now, clock, instanceId, proxy, refresh, fleet }: StatusContext): LicenseStatusBody {
+export function licenseStatusBody(snapshot: LicenseSnapshot, { now, clock, instanceId, proxy, refresh, fleet, instance, reload }: StatusContext): LicenseStatusBody {
   const fields = licenseFields(snapshot.license, now);
   return {
     tier: fields.tier,
@@ -121,6 +129,8 @@ export function licenseStatusBody(snapshot: LicenseSnapshot, { now, clock, insta
         ? null
         : { id: fleet.id, connected: fleet.connected, role: fleet.role, members: fleet.members, last_sync_at: fleet.lastSyncAt?.toISOString() ?? null },
     token: fields.token,
+    instance: { cloned: instance.cloned },
+    reload: { last_at: reload.lastAt?.toISOString() ?? null, last_error: reload.lastError },
   };
 }
 

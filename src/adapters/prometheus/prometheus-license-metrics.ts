@@ -18,6 +18,8 @@ export interface LicenseMetricsSource {
   readonly version: string;
   /** This member's fleet, in fleet mode: the fleet gauges exist only then. */
   readonly fleet?: FleetView | null;
+  /** True when the instance record was found to come from another host at start (clone detection). */
+  readonly instanceCloned?: () => boolean;
 }
 
 const FLEET_ROLES: readonly FleetRole[] = ['leader', 'follower', 'standalone'];
@@ -164,6 +166,14 @@ export class PrometheusLicenseMetrics implements LicenseTelemetry {
       registers,
       collect() {
         this.set(source.clockSuspect() ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'softclient4es_instance_cloned',
+      help: '1 when the instance record in the cache directory was made on another host (a copied cache directory), detected at start.',
+      registers,
+      collect() {
+        this.set(source.instanceCloned?.() === true ? 1 : 0);
       },
     });
     this.#lastSuccess = new Gauge({

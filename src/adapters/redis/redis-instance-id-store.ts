@@ -20,6 +20,14 @@ export class RedisInstanceIdStore implements InstanceIdStore {
     private readonly logger: Logger,
   ) {}
 
+  /**
+   * Always false: in a fleet, members on many hosts share one id by design. The local record's own
+   * clone check still runs (and WARNs) when the member starts.
+   */
+  cloned(): boolean {
+    return false;
+  }
+
   async load(): Promise<string> {
     const localId = await this.local.load();
     let fleetId: string | null = null;

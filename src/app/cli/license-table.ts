@@ -74,7 +74,12 @@ export function statusRows(body: JsonObject, show: Show): Row[] {
   const refresh = field(body, 'refresh');
   return [
     ...licenseRows(body, show),
-    ['Instance id', show.text(body.instance_id)],
+    [
+      'Instance id',
+      field(body, 'instance').cloned === true
+        ? `${show.text(body.instance_id)} (CLONED: the cache directory was copied from another machine; see SOFTCLIENT4ES_INSTANCE_ON_CLONE)`
+        : show.text(body.instance_id),
+    ],
     [
       'Clock',
       clock.suspect === true
@@ -84,7 +89,14 @@ export function statusRows(body: JsonObject, show: Show): Row[] {
     ['Last refresh', lastRefreshText(refresh, show)],
     ['Next refresh', nextRefreshText(refresh, show)],
     ['Resolution', resolutionText(body.resolution, show)],
+    ['Last reload', lastReloadText(field(body, 'reload'), show)],
   ];
+}
+
+function lastReloadText(reload: JsonObject, show: Show): string {
+  if (typeof reload.last_at !== 'string') return 'never';
+  const error = typeof reload.last_error === 'string' ? `: FAILED, the previous configuration stays in force: ${show.text(reload.last_error)}` : ': ok';
+  return `${show.text(reload.last_at)}${error}`;
 }
 
 function tierText(body: JsonObject, show: Show): string {

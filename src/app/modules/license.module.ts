@@ -18,6 +18,8 @@ import type { TrustedTime } from '../../ports/trusted-time.port.js';
 import type { TextGate } from '../../domain/model/safe-text.js';
 import { TYPES } from '../../ports/types.js';
 import { ConditionLog } from '../../domain/logging/condition-log.js';
+import { CurrentLicenseSources } from '../../domain/model/license-sources.js';
+import type { InstalledLicenseStore } from '../../ports/installed-license-store.port.js';
 import type { AgentConfig } from '../config.js';
 import { AGENT_VERSION } from '../version.js';
 
@@ -26,6 +28,17 @@ export function licenseModule(): ContainerModule {
   return new ContainerModule(({ bind }) => {
     bind(TYPES.LicenseState)
       .toResolvedValue((clock: Clock) => new LicenseState(clock.now()), [TYPES.Clock])
+      .inSingletonScope();
+    bind(TYPES.LicenseSources)
+      .toResolvedValue(
+        async (config: AgentConfig, logger: Logger, store: InstalledLicenseStore | undefined) =>
+          new CurrentLicenseSources({
+            staticLicenseJwt: config.staticLicenseJwt,
+            apiKey: config.apiKey,
+            installedLicenseJwt: await installedLicense(config, logger, store),
+          }),
+        [TYPES.Config, TYPES.Logger, { serviceIdentifier: TYPES.InstalledLicenseStore, optional: true }],
+      )
       .inSingletonScope();
     bind(TYPES.GraceWarnings)
       .toResolvedValue(
@@ -37,6 +50,7 @@ export function licenseModule(): ContainerModule {
       .toResolvedValue(
         (
           config: AgentConfig,
+          sources: CurrentLicenseSources,
           instanceId: string,
           verifier: LicenseVerifier,
           backend: TokenBackend,
@@ -49,9 +63,10 @@ export function licenseModule(): ContainerModule {
           gate: TextGate,
         ) =>
           new ResolveLicense(
-            new StaticLicenseStep(config.staticLicenseJwt, verifier, logger, gate),
+            new StaticLicenseStep(sources, verifier, logger, gate),
             new BackendLicenseStep(
-              { apiKey: config.apiKey, instanceId, agentVersion: AGENT_VERSION },
+              { instanceId, agentVersion: AGENT_VERSION },
+              sources,
               backend,
               verifier,
               cache,
@@ -70,6 +85,7 @@ export function licenseModule(): ContainerModule {
           ),
         [
           TYPES.Config,
+          TYPES.LicenseSources,
           TYPES.InstanceId,
           TYPES.LicenseVerifier,
           TYPES.TokenBackend,
@@ -107,4 +123,24 @@ export function licenseModule(): ContainerModule {
       )
       .inSingletonScope();
   });
+}
+
+/**
+ * The license installed with `PUT /admin/license`, read at start-up. A configured static JWT
+ * (`SOFTCLIENT4ES_LICENSE_KEY`) takes precedence: the installed one is then not used (WARN, the
+ * file stays). An unreadable store is a WARN, never a failed start.
+ */
+async function installedLicense(config: AgentConfig, logger: Logger, store: InstalledLicenseStore | undefined): Promise<string | null> {
+  if (store === undefined) return null;
+  let jwt: string | null;
+  try {
+    jwt = await store.load();
+  } catch (error) {
+    logger.warn(`Installed license not read: ${error instanceof Error ? error.message : String(error)}`);
+    return null;
+  }
+  if (jwt !== null && config.staticLicenseJwt !== null) {
+    logger.warn('Installed license (static-license.jwt) not used: SOFTCLIENT4ES_LICENSE_KEY is configured and takes precedence');
+  }
+  return jwt;
 }

@@ -1,5 +1,8 @@
 import { ContainerModule } from 'inversify';
 import { loadOrCreateAdminToken } from '../../adapters/fs/admin-token-file.js';
+import { FileInstalledLicenseStore } from '../../adapters/fs/file-installed-license-store.js';
+import { MachineIdHostFingerprint } from '../../adapters/system/machine-id-fingerprint.js';
+import type { HostFingerprint } from '../../ports/host-fingerprint.port.js';
 import { StateDirectory, UntrustedDirectoryError } from '../../adapters/fs/state-directory.js';
 import { LowdbInstanceIdStore } from '../../adapters/lowdb/lowdb-instance-id-store.js';
 import { LowdbHighWaterMarkStore } from '../../adapters/lowdb/lowdb-high-water-mark-store.js';
@@ -13,7 +16,10 @@ import type { AgentConfig } from '../config.js';
 /** The cache directory shared by everything below: one gate, one WARN when it is not trusted. Private to this module. */
 const CACHE_DIRECTORY = Symbol('softclient4es.lowdb.CacheDirectory');
 
-/** Everything kept in the cache directory: license cache, instance id, clock high-water mark, generated admin token. */
+/**
+ * Everything kept in the cache directory: license cache, instance id (with the host's fingerprint,
+ * for clone detection), clock high-water mark, installed license, generated admin token.
+ */
 export function lowdbStorageModule(): ContainerModule {
   return new ContainerModule(({ bind }) => {
     bind(CACHE_DIRECTORY)
@@ -25,8 +31,16 @@ export function lowdbStorageModule(): ContainerModule {
     bind(TYPES.HighWaterMarkStore)
       .toResolvedValue((directory: StateDirectory) => new LowdbHighWaterMarkStore(directory), [CACHE_DIRECTORY])
       .inSingletonScope();
+    bind(TYPES.HostFingerprint).toConstantValue(new MachineIdHostFingerprint());
     bind(TYPES.InstanceIdStore)
-      .toResolvedValue((directory: StateDirectory, logger: Logger) => new LowdbInstanceIdStore(directory, logger), [CACHE_DIRECTORY, TYPES.Logger])
+      .toResolvedValue(
+        (directory: StateDirectory, logger: Logger, config: AgentConfig, host: HostFingerprint) =>
+          new LowdbInstanceIdStore(directory, logger, { host, onClone: config.instanceOnClone }),
+        [CACHE_DIRECTORY, TYPES.Logger, TYPES.Config, TYPES.HostFingerprint],
+      )
+      .inSingletonScope();
+    bind(TYPES.InstalledLicenseStore)
+      .toResolvedValue((directory: StateDirectory) => new FileInstalledLicenseStore(directory), [CACHE_DIRECTORY])
       .inSingletonScope();
     bind(TYPES.InstanceId)
       .toResolvedValue((store: InstanceIdStore) => store.load(), [TYPES.InstanceIdStore])

@@ -3,6 +3,7 @@ import { PrometheusLicenseMetrics, type PrometheusMetricsOptions } from '../../a
 import type { ExpireLicense } from '../../domain/expiry/expire-license.js';
 import type { Clock } from '../../ports/clock.port.js';
 import type { FleetView } from '../../ports/fleet-membership.port.js';
+import type { InstanceIdStore } from '../../ports/instance-id-store.port.js';
 import { TYPES } from '../../ports/types.js';
 import { periodicRefreshEnabled, type AgentConfig } from '../config.js';
 import { HighWaterClock } from '../high-water-clock.js';
@@ -16,7 +17,7 @@ export function prometheusMetricsModule(options: PrometheusMetricsOptions = {}):
   return new ContainerModule(({ bind }) => {
     bind(TYPES.Metrics)
       .toResolvedValue(
-        (config: AgentConfig, expireLicense: ExpireLicense, clock: Clock, fleet: FleetView | undefined) =>
+        (config: AgentConfig, expireLicense: ExpireLicense, clock: Clock, fleet: FleetView | undefined, instanceIds: InstanceIdStore | undefined) =>
           new PrometheusLicenseMetrics(
             {
               current: () => expireLicense.current(),
@@ -26,10 +27,17 @@ export function prometheusMetricsModule(options: PrometheusMetricsOptions = {}):
               clockSuspect: () => clock instanceof HighWaterClock && clock.suspect,
               version: AGENT_VERSION,
               fleet: fleet ?? null,
+              instanceCloned: () => instanceIds?.cloned?.() ?? false,
             },
             options,
           ),
-        [TYPES.Config, TYPES.ExpireLicense, TYPES.Clock, { serviceIdentifier: TYPES.Fleet, optional: true }],
+        [
+          TYPES.Config,
+          TYPES.ExpireLicense,
+          TYPES.Clock,
+          { serviceIdentifier: TYPES.Fleet, optional: true },
+          { serviceIdentifier: TYPES.InstanceIdStore, optional: true },
+        ],
       )
       .inSingletonScope();
     bind(TYPES.LicenseTelemetry).toService(TYPES.Metrics);

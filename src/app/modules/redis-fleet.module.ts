@@ -7,6 +7,7 @@ import { RedisRefreshRelay } from '../../adapters/redis/redis-refresh-relay.js';
 import { RedisSharedLicenseStore } from '../../adapters/redis/redis-shared-license-store.js';
 import { AdoptSharedLicense } from '../../domain/fleet/adopt-shared-license.js';
 import type { LicenseState } from '../../domain/model/license-state.js';
+import { staticJwtOf, type CurrentLicenseSources } from '../../domain/model/license-sources.js';
 import type { TextGate } from '../../domain/model/safe-text.js';
 import type { RefreshLicense } from '../../domain/refresh/refresh-license.js';
 import { refreshSchedulePolicy } from '../../domain/refresh/refresh-schedule.js';
@@ -113,6 +114,7 @@ export function redisFleetModule(): ContainerModule {
           store: SharedLicenseStore,
           relay: RefreshRelay,
           membership: FleetMembership,
+          sources: CurrentLicenseSources,
         ) => {
           const rejoin = instanceIds instanceof RedisInstanceIdStore ? () => instanceIds.rejoin() : async () => true;
           return new FleetMember(
@@ -129,7 +131,8 @@ export function redisFleetModule(): ContainerModule {
             {
               leaseTtlMs: fleetOf(config).leaseTtlMs,
               policy: refreshSchedulePolicy(config.refreshIntervalMs),
-              staticLicenseConfigured: config.staticLicenseJwt !== null,
+              // configured or installed (PUT /admin/license): a static license ranks before the fleet's
+              staticLicenseConfigured: staticJwtOf(sources.current()) !== null,
             },
           );
         },
@@ -150,6 +153,7 @@ export function redisFleetModule(): ContainerModule {
           TYPES.SharedLicenseStore,
           TYPES.RefreshRelay,
           TYPES.FleetMembership,
+          TYPES.LicenseSources,
         ],
       )
       .inSingletonScope();

@@ -57,6 +57,17 @@ export class RefreshLicense {
     return this.#inFlight;
   }
 
+  /**
+   * A refresh that starts after this call: after the license sources changed (an install, a
+   * reload), joining one already running would report what the old sources gave. Callers that
+   * arrive while such a refresh waits share the next one.
+   */
+  async executeAfterChange(): Promise<RefreshOutcome> {
+    const running = this.#inFlight;
+    if (running !== null) await running.catch(() => undefined);
+    return this.execute();
+  }
+
   /** The refresh running now, if any. */
   get inFlight(): Promise<RefreshOutcome> | null {
     return this.#inFlight;

@@ -5,6 +5,7 @@ import type { ConditionLog } from '../logging/condition-log.js';
 import type { TokenBackend } from '../../ports/token-backend.port.js';
 import type { TrustedTime } from '../../ports/trusted-time.port.js';
 import { parseApiKey } from '../model/api-key.js';
+import type { CurrentLicenseSources } from '../model/license-sources.js';
 import { BackendError, describeFailure, failureFields, LicenseAgentError, LicenseTokenError, type Failure } from '../model/errors.js';
 import { licenseFromToken, type License, type VerifiedLicenseToken } from '../model/license.js';
 import type { ResolutionTrail } from '../model/resolution-trail.js';
@@ -12,8 +13,6 @@ import { trusted, type TextGate } from '../model/safe-text.js';
 import { assertNotSuperseded } from './superseded.js';
 
 export interface BackendStepSettings {
-  /** As configured: checked here, so that a malformed key never reaches the network. */
-  readonly apiKey: string | null;
   readonly instanceId: string;
   readonly agentVersion: string;
 }
@@ -30,6 +29,8 @@ export class BackendLicenseStep {
 
   constructor(
     private readonly settings: BackendStepSettings,
+    /** The API key is read from here at each attempt (a SIGHUP may replace it); its form is checked here, so that a malformed key never reaches the network. */
+    private readonly sources: CurrentLicenseSources,
     private readonly backend: TokenBackend,
     private readonly verifier: LicenseVerifier,
     private readonly cache: LicenseCache,
@@ -40,7 +41,7 @@ export class BackendLicenseStep {
   ) {}
 
   async attempt(trail: ResolutionTrail): Promise<License | null> {
-    const { apiKey } = this.settings;
+    const { apiKey } = this.sources.current();
     if (apiKey === null) {
       trail.skipped('api_key', trusted('no API key configured'));
       return null;

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { chmodSync, chownSync, lstatSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StateDirectory } from '../../../src/adapters/fs/state-directory.js';
-import { INSTANCE_ID_FILE, LowdbInstanceIdStore, setUntrustedInstanceFileAside } from '../../../src/adapters/lowdb/lowdb-instance-id-store.js';
+import { INSTANCE_ID_FILE, LowdbInstanceIdStore, setUntrustedInstanceFileAside, storedInstanceId } from '../../../src/adapters/lowdb/lowdb-instance-id-store.js';
 import { entriesOf, permissionsOf, withUmask } from '../../support/file-system.js';
 import { RecordingLogger } from '../../support/recording-logger.js';
 import { makeTempDir, removeTempDir } from '../../support/temp-dir.js';
@@ -183,5 +183,139 @@ describe('LowdbInstanceIdStore', () => {
     expect(id).toMatch(UUID_V4);
     expect(logger.at('warn')).toEqual([expect.stringContaining('Instance id not persisted')]);
     expect(readFileSync(cacheDir, 'utf8')).toBe('not a directory');
+  });
+});
+
+describe('LowdbInstanceIdStore: clone detection', () => {
+  const HERE = 'a'.repeat(64);
+  const ELSEWHERE = 'b'.repeat(64);
+  const host = (fingerprint: string | null) => ({ fingerprint: async () => fingerprint });
+  const storeOn = (fingerprint: string | null, onClone: 'keep' | 'renew' = 'keep') =>
+    new LowdbInstanceIdStore(new StateDirectory(cacheDir, logger), logger, { host: host(fingerprint), onClone });
+  const stored = () => JSON.parse(readFileSync(instanceFile(), 'utf8')) as Record<string, unknown>;
+  /** A record as the agent writes it (mode 0600), so that replacing it is routine. */
+  const plantRecord = (content: string) => {
+    plantInstanceFile(content);
+    chmodSync(instanceFile(), 0o600);
+  };
+  const record = (fingerprint?: string) =>
+    JSON.stringify({ instance_id: KNOWN_ID, created_at: '2026-01-01T00:00:00.000Z', ...(fingerprint === undefined ? {} : { host_fingerprint: fingerprint }) });
+
+  it('records the host in a new instance record; the same host finds no clone', async () => {
+    const id = await storeOn(HERE).load();
+    expect(stored()).toEqual({ instance_id: id, created_at: expect.any(String), host_fingerprint: HERE });
+
+    const again = storeOn(HERE);
+    expect(await again.load()).toBe(id);
+    expect(again.cloned()).toBe(false);
+    expect(logger.at('warn')).toEqual([]);
+  });
+
+  it('a record without a fingerprint (older) adopts this host silently', async () => {
+    plantRecord(record());
+    const store = storeOn(HERE);
+
+    expect(await store.load()).toBe(KNOWN_ID);
+    expect(store.cloned()).toBe(false);
+    expect(stored()).toMatchObject({ instance_id: KNOWN_ID, created_at: '2026-01-01T00:00:00.000Z', host_fingerprint: HERE });
+    expect(logger.at('warn')).toEqual([]);
+  });
+
+  it('keep: a record made on another host keeps its id, WARNs once, and then names this host', async () => {
+    plantRecord(record(ELSEWHERE));
+    const store = storeOn(HERE);
+
+    expect(await store.load()).toBe(KNOWN_ID);
+    expect(store.cloned()).toBe(true);
+    expect(logger.at('warn')).toEqual([expect.stringMatching(/was made on another host .*keeping its instance id \(SOFTCLIENT4ES_INSTANCE_ON_CLONE=keep\)/)]);
+    expect(stored()).toMatchObject({ instance_id: KNOWN_ID, host_fingerprint: HERE });
+
+    const next = storeOn(HERE);
+    expect(await next.load()).toBe(KNOWN_ID);
+    expect(next.cloned()).toBe(false);
+  });
+
+  it('renew: a record made on another host is replaced by a new id for this host', async () => {
+    plantRecord(record(ELSEWHERE));
+    const store = storeOn(HERE, 'renew');
+
+    const id = await store.load();
+
+    expect(id).toMatch(UUID_V4);
+    expect(id).not.toBe(KNOWN_ID);
+    expect(store.cloned()).toBe(true);
+    expect(stored()).toEqual({ instance_id: id, created_at: expect.any(String), host_fingerprint: HERE });
+    expect(logger.at('warn')).toEqual([expect.stringContaining('a new instance id replaces it (SOFTCLIENT4ES_INSTANCE_ON_CLONE=renew)')]);
+  });
+
+  it('a host that cannot be named detects nothing and changes nothing', async () => {
+    plantRecord(record(ELSEWHERE));
+    const store = storeOn(null);
+
+    expect(await store.load()).toBe(KNOWN_ID);
+    expect(store.cloned()).toBe(false);
+    expect(stored()).toMatchObject({ host_fingerprint: ELSEWHERE });
+  });
+
+  it('a fingerprint port that fails counts as a host that cannot be named', async () => {
+    plantRecord(record(ELSEWHERE));
+    const failing = { fingerprint: async () => Promise.reject(new Error('EACCES')) };
+    const store = new LowdbInstanceIdStore(new StateDirectory(cacheDir, logger), logger, { host: failing });
+
+    expect(await store.load()).toBe(KNOWN_ID);
+    expect(store.cloned()).toBe(false);
+  });
+});
+
+describe("LowdbInstanceIdStore: the original product's plain-text instance-id", () => {
+  const legacyFile = () => join(cacheDir, 'instance-id');
+  const plantLegacy = (content: string) => {
+    mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
+    writeFileSync(legacyFile(), content, { mode: 0o600 });
+  };
+
+  it('is adopted (trimmed, lower-cased) into instance.json when that is absent; the old file is left as it was', async () => {
+    plantLegacy(`  ${KNOWN_ID.toUpperCase()}\n`);
+
+    expect(await newStore().load()).toBe(KNOWN_ID);
+    expect(JSON.parse(readFileSync(instanceFile(), 'utf8'))).toMatchObject({ instance_id: KNOWN_ID });
+    expect(readFileSync(legacyFile(), 'utf8')).toBe(`  ${KNOWN_ID.toUpperCase()}\n`);
+    expect(logger.at('info')).toEqual([expect.stringContaining('Adopted the instance id of')]);
+  });
+
+  it('is what a reader that changes nothing (the CLI) reports when instance.json is absent', async () => {
+    plantLegacy(`${KNOWN_ID}\n`);
+    const directory = new StateDirectory(cacheDir, logger);
+
+    expect(await storedInstanceId(directory)).toEqual({ state: 'present', id: KNOWN_ID, path: legacyFile() });
+    expect(entriesOf(cacheDir)).toEqual(['instance-id']);
+  });
+
+  it('is ignored when instance.json exists', async () => {
+    plantInstanceFile(JSON.stringify({ instance_id: KNOWN_ID, created_at: null }));
+    writeFileSync(legacyFile(), '11111111-2222-4333-8444-555555555555');
+
+    expect(await newStore().load()).toBe(KNOWN_ID);
+  });
+
+  it('that holds no UUID is ignored with a WARN: a new id is minted, the old file untouched', async () => {
+    plantLegacy('not-a-uuid\n');
+
+    const id = await newStore().load();
+
+    expect(id).toMatch(UUID_V4);
+    expect(logger.at('warn')).toEqual([expect.stringMatching(/^Ignored .*instance-id: it does not hold a UUID/)]);
+    expect(readFileSync(legacyFile(), 'utf8')).toBe('not-a-uuid\n');
+  });
+
+  it('that is a symbolic link is not followed: ignored with a WARN', async () => {
+    mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
+    writeFileSync(join(root, 'elsewhere'), KNOWN_ID);
+    symlinkSync(join(root, 'elsewhere'), legacyFile());
+
+    const id = await newStore().load();
+
+    expect(id).not.toBe(KNOWN_ID);
+    expect(logger.at('warn')).toEqual([expect.stringMatching(/^Ignored .*instance-id: .*symbolic link/)]);
   });
 });

@@ -8,12 +8,14 @@ import { aLicenseClaims } from '../../support/license-claims.builder.js';
 
 
 let suspect = false;
+let cloned = false;
 
 function setUp(apiKeyConfigured = true, refreshEnabled = apiKeyConfigured) {
   suspect = false;
+  cloned = false;
   const clock = new FixedClock();
   const state = new LicenseState(clock.now());
-  const source = { current: () => state.current(), clock, apiKeyConfigured, refreshEnabled, clockSuspect: () => suspect, version: '1.2.3' };
+  const source = { current: () => state.current(), clock, apiKeyConfigured, refreshEnabled, clockSuspect: () => suspect, version: '1.2.3', instanceCloned: () => cloned };
   const metrics = new PrometheusLicenseMetrics(source, { processMetrics: false });
   const installPro = (expiresInMs: number, options: { source?: 'static' | 'api_key' | 'cache'; trial?: boolean } = {}) => {
     const claims = aLicenseClaims(clock.now(), { tier: 'pro', trial: options.trial ?? false, expiresAt: new Date(clock.now().getTime() + expiresInMs) });
@@ -127,6 +129,13 @@ describe('PrometheusLicenseMetrics', () => {
     const source = { current: () => state.current(), clock, apiKeyConfigured: false, refreshEnabled: false, clockSuspect: () => false, version: '1.2.3' };
     expect(await new PrometheusLicenseMetrics(source).render()).toMatch(/^process_cpu_user_seconds_total /m);
     expect(await new PrometheusLicenseMetrics(source, { processMetrics: false }).render()).not.toContain('process_cpu');
+  });
+
+  it('exports whether the instance record came from another host (clone detection), read at scrape time', async () => {
+    const { sample } = setUp();
+    expect(await sample('softclient4es_instance_cloned')).toBe(0);
+    cloned = true;
+    expect(await sample('softclient4es_instance_cloned')).toBe(1);
   });
 
   it('exports whether the clock is suspect, read at scrape time', async () => {

@@ -142,6 +142,11 @@ describe('loadConfig', () => {
       expect(load({ [`${variable}_FILE`]: file('secret', `${secret}\n`) })[field]).toBe(secret);
     });
 
+    it('remembers which secrets came from files, so that a reload (SIGHUP) reads them again', () => {
+      const config = load({ SOFTCLIENT4ES_API_KEY_FILE: file('k', 'sk-a-key-1'), SOFTCLIENT4ES_ADMIN_TOKEN: 'direct-admin-token-1234' });
+      expect(config.secretFiles).toEqual({ apiKey: join(dir, 'k'), staticLicenseJwt: null, adminToken: null });
+    });
+
     it('refuses both forms set, without echoing either', () => {
       const error = catchConfigError({ SOFTCLIENT4ES_API_KEY: 'sk-direct-secret-1', SOFTCLIENT4ES_API_KEY_FILE: file('k', 'sk-file-secret-2') });
       expect(error.message).toBe('Invalid SOFTCLIENT4ES_API_KEY: expected either SOFTCLIENT4ES_API_KEY or SOFTCLIENT4ES_API_KEY_FILE, not both');
@@ -387,6 +392,22 @@ describe('SOFTCLIENT4ES_TELEMETRY_ENABLED (DESIGN §5, §12)', () => {
     expect(error.message.split('\n')).toEqual([
       'Invalid SOFTCLIENT4ES_LICENSE_REFRESH_ENABLED: expected true or false (got "maybe")',
       `Invalid SOFTCLIENT4ES_TELEMETRY_ENABLED: expected true or false (got "${value}")`,
+    ]);
+  });
+});
+
+describe('loadConfig: SOFTCLIENT4ES_INSTANCE_ON_CLONE', () => {
+  it('is keep by default; keep and renew in any case', () => {
+    expect(load({}).instanceOnClone).toBe('keep');
+    expect(load({ SOFTCLIENT4ES_INSTANCE_ON_CLONE: 'RENEW' }).instanceOnClone).toBe('renew');
+    expect(load({ SOFTCLIENT4ES_INSTANCE_ON_CLONE: ' keep ' }).instanceOnClone).toBe('keep');
+  });
+
+  it('refuses anything else with one clear line, together with the other bad variables', () => {
+    const error = catchConfigError({ SOFTCLIENT4ES_INSTANCE_ON_CLONE: 'forget', SOFTCLIENT4ES_LICENSE_GRACE_PERIOD: 'soon' });
+    expect(error.message.split('\n')).toEqual([
+      expect.stringMatching(/^Invalid SOFTCLIENT4ES_LICENSE_GRACE_PERIOD: /),
+      'Invalid SOFTCLIENT4ES_INSTANCE_ON_CLONE: expected keep or renew (got "forget")',
     ]);
   });
 });

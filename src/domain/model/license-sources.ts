@@ -1,0 +1,43 @@
+/**
+ * The secrets the resolution chain reads: the operator's static JWT (`SOFTCLIENT4ES_LICENSE_KEY`,
+ * or its `_FILE`), the license installed at runtime (`PUT /admin/license`) and the API key. One
+ * immutable set, replaced as a whole (a SIGHUP reload, an install, a removal) and read by each
+ * step when it runs: a resolution never sees half of an old set and half of a new one from a
+ * single read.
+ */
+export interface LicenseSources {
+  readonly staticLicenseJwt: string | null;
+  /** Step 1 too, when no static JWT is configured: the configured one wins (DESIGN §6, README). */
+  readonly installedLicenseJwt: string | null;
+  readonly apiKey: string | null;
+}
+
+/** The JWT step 1 uses: the configured static license, else the installed one. */
+export function staticJwtOf(sources: LicenseSources): { readonly jwt: string; readonly installed: boolean } | null {
+  if (sources.staticLicenseJwt !== null) return { jwt: sources.staticLicenseJwt, installed: false };
+  if (sources.installedLicenseJwt !== null) return { jwt: sources.installedLicenseJwt, installed: true };
+  return null;
+}
+
+/** The set in force; `replace` swaps it in one assignment. */
+export class CurrentLicenseSources {
+  #current: LicenseSources;
+
+  constructor(initial: LicenseSources) {
+    this.#current = initial;
+  }
+
+  current(): LicenseSources {
+    return this.#current;
+  }
+
+  replace(next: LicenseSources): void {
+    this.#current = next;
+  }
+
+  /** The set with `change` applied, swapped in. */
+  update(change: Partial<LicenseSources>): LicenseSources {
+    this.#current = { ...this.#current, ...change };
+    return this.#current;
+  }
+}

@@ -1,0 +1,136 @@
+import { beforeEach, describe, expect, it } from '@jest/globals';
+import { InstallLicense } from '../../../src/domain/installation/install-license.js';
+import { RemoveInstalledLicense } from '../../../src/domain/installation/remove-installed-license.js';
+import { CacheError } from '../../../src/domain/model/errors.js';
+import { TextGate } from '../../../src/domain/model/safe-text.js';
+import { RefreshLicense } from '../../../src/domain/refresh/refresh-license.js';
+import { InMemoryInstalledLicenseStore } from '../../support/in-memory-installed-license-store.js';
+import { aLicenseClaims } from '../../support/license-claims.builder.js';
+import { RecordingTelemetry } from '../../support/recording-telemetry.js';
+import { API_KEY, resolutionHarness } from '../../support/resolution-harness.js';
+import { issued } from '../../support/scripted-token-backend.js';
+import { waitUntil } from '../../support/waiting.js';
+
+describe('installing a license at runtime', () => {
+  let h: ReturnType<typeof resolutionHarness>;
+  let store: InMemoryInstalledLicenseStore;
+  let refresh: RefreshLicense;
+  const gate = new TextGate([]);
+  const token = (overrides: Parameters<typeof aLicenseClaims>[1] = {}) => h.verifier.issue(aLicenseClaims(h.clock.now(), overrides));
+  const install = () => new InstallLicense(h.sources, h.verifier, store, refresh, h.logger, gate);
+  const remove = () => new RemoveInstalledLicense(h.sources, store, refresh, h.logger, gate);
+  const build = (options: Parameters<ReturnType<typeof resolutionHarness>['build']>[0] = {}) => {
+    refresh = new RefreshLicense(h.build(options), h.state, h.clock, new RecordingTelemetry(), h.logger);
+  };
+
+  beforeEach(() => {
+    h = resolutionHarness();
+    store = new InMemoryInstalledLicenseStore();
+  });
+
+  describe('InstallLicense', () => {
+    it('verifies, stores, and puts the license in force at once, ahead of the API key', async () => {
+      h.backend.answer(issued(token({ tier: 'pro' })));
+      build({ apiKey: API_KEY });
+      await refresh.execute();
+      const jwt = token({ tier: 'enterprise' });
+
+      const result = await install().execute(jwt);
+
+      expect(result).toMatchObject({ kind: 'installed', outcome: { previousTier: 'pro' } });
+      expect(store.jwt).toBe(jwt);
+      expect(h.state.current().license).toMatchObject({ tier: 'enterprise', source: 'static' });
+      expect(h.backend.requests).toHaveLength(1); // the static step ended the new resolution
+      expect(h.state.current().resolution[0]).toMatchObject({ source: 'static', outcome: 'used', message: 'installed license (PUT /admin/license)' });
+      expect(h.logger.at('info')).toContainEqual(expect.stringMatching(/^License installed: Enterprise until /));
+    });
+
+    it('refuses a token that does not verify with its code: nothing stored, nothing changed', async () => {
+      build();
+      await refresh.execute();
+
+      const result = await install().execute('not-a-token');
+
+      expect(result).toEqual({ kind: 'rejected', failure: { code: 'LICENSE.SIGNATURE_INVALID', message: 'license token signature does not verify' } });
+      expect(store.jwt).toBeNull();
+      expect(h.sources.current().installedLicenseJwt).toBeNull();
+      expect(h.state.current().license.source).toBe('community');
+    });
+
+    it('is refused while a static JWT is configured, which takes precedence', async () => {
+      build({ staticJwt: token({ tier: 'pro' }) });
+
+      expect(await install().execute(token({ tier: 'enterprise' }))).toEqual({ kind: 'static_configured' });
+      expect(store.jwt).toBeNull();
+    });
+
+    it('is not installed when it cannot be stored: it would not survive a restart', async () => {
+      build();
+      store.failWith = new CacheError('CACHE.UNSAFE_DIRECTORY', 'cache directory /x is not used: writable by others');
+
+      const result = await install().execute(token());
+
+      expect(result).toMatchObject({ kind: 'not_saved', failure: { code: 'CACHE.UNSAFE_DIRECTORY' } });
+      expect(h.sources.current().installedLicenseJwt).toBeNull();
+      expect(h.state.current().license.source).toBe('community');
+    });
+
+    it('does not answer with a resolution that started before the install', async () => {
+      let release: () => void = () => undefined;
+      h.backend.answer(() => new Promise((resolve) => (release = () => resolve(issued(token({ tier: 'pro' }))))));
+      build({ apiKey: API_KEY });
+      const running = refresh.execute();
+
+      await waitUntil(() => h.backend.requests.length === 1, 'the backend is asked');
+      const installing = install().execute(token({ tier: 'enterprise' }));
+      release();
+      await running;
+
+      expect(await installing).toMatchObject({ kind: 'installed', outcome: { snapshot: { license: { tier: 'enterprise' } } } });
+    });
+  });
+
+  describe('RemoveInstalledLicense', () => {
+    it('removes the stored copy and resolves again without it', async () => {
+      build();
+      await install().execute(token({ tier: 'pro' }));
+
+      const result = await remove().execute();
+
+      expect(result).toMatchObject({ kind: 'removed', outcome: { previousTier: 'pro', snapshot: { license: { source: 'community' } } } });
+      expect(store.jwt).toBeNull();
+      expect(h.logger.at('info')).toContain('Installed license removed');
+    });
+
+    it('says so when none is installed', async () => {
+      build();
+      expect(await remove().execute()).toEqual({ kind: 'none' });
+    });
+
+    it('keeps the license installed when the stored copy cannot be removed', async () => {
+      build();
+      await install().execute(token({ tier: 'pro' }));
+      store.failWith = new CacheError('CACHE.IO_FAILED', 'could not remove');
+
+      expect(await remove().execute()).toMatchObject({ kind: 'not_removed', failure: { code: 'CACHE.IO_FAILED' } });
+      expect(h.state.current().license.tier).toBe('pro');
+    });
+  });
+
+  describe('the resolution reads the sources in force at each attempt', () => {
+    it('a configured static JWT wins over the installed one', async () => {
+      const resolve = h.build({ staticJwt: token({ tier: 'pro' }), installedJwt: token({ tier: 'enterprise' }) });
+      expect((await resolve.execute()).snapshot.license.tier).toBe('pro');
+    });
+
+    it('a replaced API key is the one sent at the next attempt', async () => {
+      h.backend.answer(issued(token()));
+      const resolve = h.build({ apiKey: API_KEY });
+      await resolve.execute();
+      h.sources.update({ apiKey: 'sk-rotated-key' });
+      await resolve.execute();
+
+      expect(h.backend.requests.map((request) => request.apiKey)).toEqual([API_KEY, 'sk-rotated-key']);
+    });
+  });
+});
