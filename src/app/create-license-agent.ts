@@ -107,13 +107,18 @@ export async function createLicenseAgent(config: AgentConfig, options: LicenseAg
   const expiryWatch = new ExpiryWatch(state, expireLicense, clock, timers, () =>
     scheduler?.retrySoon(),
   );
+  const telemetry = await get<LicenseTelemetry>(TYPES.LicenseTelemetry);
+  const usage = await get(TYPES.UsageQuotas);
   const enforcement = new ExpressEnforcement({
     snapshot: () => state.current(),
     currentAt: (nowMs) => expireLicense.current(nowMs),
     clock,
     graceWarnings: await get<GraceWarnings>(TYPES.GraceWarnings),
-    telemetry: await get<LicenseTelemetry>(TYPES.LicenseTelemetry),
+    telemetry,
     upgradeUrl: options.upgradeUrl ?? config.upgradeUrl,
+    usage,
+    mode: config.enforcementMode,
+    logger,
   });
 
   const adminToken = await get<string | null>(TYPES.AdminToken);
@@ -134,6 +139,7 @@ export async function createLicenseAgent(config: AgentConfig, options: LicenseAg
     trusted_key_ids: verifier.trustedKeyIds ?? null,
     api_key_configured: config.apiKey !== null,
     static_license_configured: config.staticLicenseJwt !== null,
+    enforcement_mode: config.enforcementMode,
   });
 
   return new LicenseAgent({
@@ -148,6 +154,8 @@ export async function createLicenseAgent(config: AgentConfig, options: LicenseAg
     scheduler,
     expiryWatch,
     enforcement,
+    usage,
+    telemetry,
     metrics: await get<MetricsExposition>(TYPES.Metrics),
     instanceId: await get<string>(TYPES.InstanceId),
     proxy,

@@ -7,6 +7,7 @@ import type { ForceRefresh } from '../domain/refresh/force-refresh.js';
 import type { RefreshLicense } from '../domain/refresh/refresh-license.js';
 import type { ResolveLicense } from '../domain/resolution/resolve-license.js';
 import type { AdoptSharedLicense } from '../domain/fleet/adopt-shared-license.js';
+import type { UsageQuotas } from '../domain/enforcement/usage-quota.js';
 import type { Clock, MonotonicClock } from './clock.port.js';
 import type { FleetMembership, FleetView } from './fleet-membership.port.js';
 import type { LeaseCoordinator } from './lease-coordinator.port.js';
@@ -69,6 +70,8 @@ export const TYPES = {
   RefreshLicense: id<RefreshLicense>('RefreshLicense'),
   ForceRefresh: id<ForceRefresh>('ForceRefresh'),
   ExpireLicense: id<ExpireLicense>('ExpireLicense'),
+  /** What each quota has in use in this process (usage quotas, concurrency), shared by gates, status and metrics. */
+  UsageQuotas: id<UsageQuotas>('UsageQuotas'),
   /** A `MetricsExposition` (`src/adapters/express/metrics-handler.ts`); a plain symbol, typed where it is bound. */
   Metrics: Symbol.for('softclient4es.Metrics'),
 } as const;

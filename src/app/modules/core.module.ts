@@ -1,6 +1,8 @@
 import { ContainerModule, type ServiceIdentifier } from 'inversify';
 import { NodeTimers } from '../../adapters/system/node-timers.js';
 import { SystemClock } from '../../adapters/system/system-clock.js';
+import { UsageQuotas } from '../../domain/enforcement/usage-quota.js';
+import type { ExpireLicense } from '../../domain/expiry/expire-license.js';
 import type { TextGate } from '../../domain/model/safe-text.js';
 import type { Clock, MonotonicClock } from '../../ports/clock.port.js';
 import type { HighWaterMarkStore } from '../../ports/high-water-mark-store.port.js';
@@ -14,7 +16,8 @@ export const HIGH_WATER_CLOCK: ServiceIdentifier<HighWaterClock> = Symbol.for('s
 
 /**
  * Configuration, the text gate, the logger, and the clock licenses are judged by: the high-water
- * clock over whatever wall clock the `system` module binds. Not replaceable: this is policy.
+ * clock over whatever wall clock the `system` module binds, and the usage of each quota. Not
+ * replaceable: this is policy.
  */
 export function coreModule(config: AgentConfig, logger: Logger, gate: TextGate): ContainerModule {
   return new ContainerModule(({ bind }) => {
@@ -33,6 +36,10 @@ export function coreModule(config: AgentConfig, logger: Logger, gate: TextGate):
       .inSingletonScope();
     bind(TYPES.Clock).toService(HIGH_WATER_CLOCK);
     bind(TYPES.TrustedTime).toService(HIGH_WATER_CLOCK);
+    // Policy too: one usage per quota and process, judged by the license in force.
+    bind(TYPES.UsageQuotas)
+      .toResolvedValue((expireLicense: ExpireLicense) => new UsageQuotas(() => expireLicense.current().license.quotas), [TYPES.ExpireLicense])
+      .inSingletonScope();
   });
 }
 

@@ -1,5 +1,6 @@
 import { ContainerModule } from 'inversify';
 import { PrometheusLicenseMetrics, type PrometheusMetricsOptions } from '../../adapters/prometheus/prometheus-license-metrics.js';
+import type { UsageQuotas } from '../../domain/enforcement/usage-quota.js';
 import type { ExpireLicense } from '../../domain/expiry/expire-license.js';
 import type { Clock } from '../../ports/clock.port.js';
 import type { FleetView } from '../../ports/fleet-membership.port.js';
@@ -16,7 +17,7 @@ export function prometheusMetricsModule(options: PrometheusMetricsOptions = {}):
   return new ContainerModule(({ bind }) => {
     bind(TYPES.Metrics)
       .toResolvedValue(
-        (config: AgentConfig, expireLicense: ExpireLicense, clock: Clock, fleet: FleetView | undefined) =>
+        (config: AgentConfig, expireLicense: ExpireLicense, clock: Clock, usage: UsageQuotas, fleet: FleetView | undefined) =>
           new PrometheusLicenseMetrics(
             {
               current: () => expireLicense.current(),
@@ -26,10 +27,12 @@ export function prometheusMetricsModule(options: PrometheusMetricsOptions = {}):
               clockSuspect: () => clock instanceof HighWaterClock && clock.suspect,
               version: AGENT_VERSION,
               fleet: fleet ?? null,
+              usage: () => usage.report(),
+              enforcementMode: config.enforcementMode,
             },
             options,
           ),
-        [TYPES.Config, TYPES.ExpireLicense, TYPES.Clock, { serviceIdentifier: TYPES.Fleet, optional: true }],
+        [TYPES.Config, TYPES.ExpireLicense, TYPES.Clock, TYPES.UsageQuotas, { serviceIdentifier: TYPES.Fleet, optional: true }],
       )
       .inSingletonScope();
     bind(TYPES.LicenseTelemetry).toService(TYPES.Metrics);
