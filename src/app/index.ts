@@ -7,7 +7,7 @@
  * await agent.start();
  * ```
  *
- * Importing this module also declares `req.license` on Express's `Request` (see
+ * Importing this module also declares `req.license` and `req.licenseCap` on Express's `Request` (see
  * `adapters/express/license-request.ts`).
  */
 export type {} from '../adapters/express/license-request.js';
@@ -39,6 +39,7 @@ export type { Feature } from '../domain/model/feature.js';
 export type { QuotaName, QuotaLimit, Quotas } from '../domain/model/quota.js';
 export type { SafeText } from '../domain/model/safe-text.js';
 export type { MeasuredQuota } from '../adapters/express/enforcement.js';
+export type { UsageQuota, Release, EnforcementMode, QuotaUsage } from '../domain/enforcement/usage-quota.js';
 export type { LicenseStatusBody } from '../adapters/express/license-status.body.js';
 export type { MetricsExposition } from '../adapters/express/metrics-handler.js';
 export {
@@ -47,12 +48,14 @@ export {
   CacheError,
   LicenseAgentError,
   LicenseTokenError,
+  QuotaExceededError,
   type ApiKeyErrorCode,
   type BackendErrorCode,
   type CacheErrorCode,
   type ErrorCode,
   type Failure,
   type LicenseTokenErrorCode,
+  type QuotaErrorCode,
   type RejectionKind,
 } from '../domain/model/errors.js';
 export { TrustedKeysError } from '../adapters/jose/trusted-keys.js';
