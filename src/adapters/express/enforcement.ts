@@ -52,7 +52,7 @@ export const QUERY_PARAMETER_LIMIT = 1000;
 // more than QUERY_PARAMETER_LIMIT parameters holds at least that many "&" after its "?".
 const SHORTEST_CUT_QUERY = QUERY_PARAMETER_LIMIT;
 
-/** Quotas checked per request with a measured amount; concurrency has its own gate. */
+/** Quotas checked against what one request asks; `max_concurrent_queries` is usage, held by `limitConcurrency`. */
 export type MeasuredQuota = Exclude<QuotaName, 'max_concurrent_queries'>;
 
 export const MEASURED_QUOTAS: readonly MeasuredQuota[] = QUOTA_NAMES.filter(
@@ -68,10 +68,6 @@ export class ExpressEnforcement {
 
   constructor(private readonly options: EnforcementOptions) {
     this.#shadow = options.mode === 'shadow';
-  }
-
-  get mode(): EnforcementMode {
-    return this.options.mode;
   }
 
   /**
