@@ -173,7 +173,8 @@ describe('openapi.yaml', () => {
   });
 
   it('demo and admin: shadow mode answers 200 with X-License-Shadow-Denied, and the status shows the mode and usage', async () => {
-    const { app } = await startedHost({ SOFTCLIENT4ES_ENFORCEMENT_MODE: 'shadow' });
+    const { app, agent } = await startedHost({ SOFTCLIENT4ES_ENFORCEMENT_MODE: 'shadow' });
+    expect(agent.enforcementMode).toBe('shadow');
     const shadowed = await call(app, 'get', '/demo/query?rows=20000&joins=3', null);
     expect(shadowed.status).toBe(200);
     expect(shadowed.headers['x-license-shadow-denied']).toBe('max_result_rows, max_joins');
@@ -186,6 +187,14 @@ describe('openapi.yaml', () => {
       max_joins: { current: 0, limit: 2, overage: 0 },
       max_concurrent_queries: { current: 0, limit: 4, overage: 0 },
     });
+
+    // agent.usage() does not throw in shadow mode either: the units are taken (usage stays true) and counted
+    const releases = [agent.usage('max_clusters').acquire(), agent.usage('max_clusters').acquire(2)];
+    expect((await call(app, 'get', '/admin/license')).body.usage.max_clusters).toEqual({ current: 3, limit: 1, overage: 2 });
+    expect((await call(app, 'get', '/metrics', null)).text).toContain(
+      'softclient4es_license_enforcement_denials_total{kind="quota",name="max_clusters",mode="shadow"} 1',
+    );
+    releases.forEach((release) => release());
   });
 
   it('admin: the status shows usage above a limit as overage after a downgrade', async () => {
@@ -199,6 +208,8 @@ describe('openapi.yaml', () => {
     expect(() => agent.usage('max_clusters').acquire()).toThrow(expect.objectContaining({ code: 'QUOTA.EXCEEDED', current: 3, limit: 1 }));
     releases.forEach((release) => release());
     expect((await call(app, 'get', '/admin/license')).body.usage.max_clusters).toEqual({ current: 0, limit: 1, overage: 0 });
+    expect(() => agent.usage('max_rows' as never)).toThrow(TypeError);
+    expect(agent.usage('max_clusters')).toBe(agent.usage('max_clusters')); // one usage per quota
   });
 
   it('demo: 429 with Retry-After when no concurrent query is allowed', async () => {
