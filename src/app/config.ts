@@ -2,6 +2,7 @@ import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { BoundedFileError, readBoundedRegularFileSync } from '../adapters/fs/bounded-file.js';
 import { proxyAuthorization, proxySecrets, type ProxySettings } from '../adapters/http/proxy-route.js';
+import { ENFORCEMENT_MODES, type EnforcementMode } from '../domain/enforcement/usage-quota.js';
 import { TextGate, type SafeText } from '../domain/model/safe-text.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -29,6 +30,8 @@ export interface AgentConfig {
   readonly adminRefreshMinIntervalMs: number;
   /** `upgrade_url` in 402 bodies (`SOFTCLIENT4ES_UPGRADE_URL`). */
   readonly upgradeUrl: string;
+  /** `SOFTCLIENT4ES_ENFORCEMENT_MODE`: `shadow` lets every request through and reports would-be refusals. */
+  readonly enforcementMode: EnforcementMode;
   /** The level of the agent's default logger; `info` when `LOG_LEVEL` is unset or not a pino level. */
   readonly logLevel: LogLevel;
   /** Fleet mode (DESIGN §11): null unless `SOFTCLIENT4ES_FLEET_REDIS_URL` is set. */
@@ -278,6 +281,7 @@ export function agentConfigFrom(vars: EnvParser): AgentConfig {
     adminToken: vars.secret('SOFTCLIENT4ES_ADMIN_TOKEN'),
     adminRefreshMinIntervalMs: vars.duration('SOFTCLIENT4ES_ADMIN_REFRESH_MIN_INTERVAL', '10s'),
     upgradeUrl: vars.url('SOFTCLIENT4ES_UPGRADE_URL', DEFAULT_UPGRADE_URL, UPGRADE_URL).href,
+    enforcementMode: vars.parse('SOFTCLIENT4ES_ENFORCEMENT_MODE', parseEnforcementMode, 'enforce', 'enforce'),
     logLevel: LOG_LEVELS.find((level) => level === vars.read('LOG_LEVEL')?.toLowerCase()) ?? 'info',
     fleet: fleetConfigFrom(vars),
     telemetryEnabled: vars.parse('SOFTCLIENT4ES_TELEMETRY_ENABLED', parseBoolean, 'true', true),
@@ -365,6 +369,13 @@ export function parseDuration(value: string, range: DurationRange): number {
   const ms = match === null ? Number.NaN : Math.round(Number(match[1]) * DURATION_UNITS_MS[match[2] as keyof typeof DURATION_UNITS_MS]);
   if (!(ms >= range.min && ms <= range.max)) throw new InvalidValue(`${DURATION_FORM}, ${range.words}`);
   return ms;
+}
+
+/** `enforce` or `shadow`, in any case. */
+export function parseEnforcementMode(value: string): EnforcementMode {
+  const mode = ENFORCEMENT_MODES.find((candidate) => candidate === value.toLowerCase());
+  if (mode === undefined) throw new InvalidValue(ENFORCEMENT_MODES.join(' or '));
+  return mode;
 }
 
 function parseBoolean(value: string): boolean {

@@ -112,17 +112,22 @@ export async function createLicenseAgent(config: AgentConfig, options: LicenseAg
   const expiryWatch = new ExpiryWatch(state, expireLicense, clock, timers, () =>
     scheduler?.retrySoon(),
   );
-  // Denials and usage feed the counters sent with the token request, unless telemetry is off (DESIGN §12).
+  // Denials feed the counters sent with the token request, unless telemetry is off (DESIGN §12); usage
+  // changes reach them through UsageQuotas (core module).
   const usageCounters = config.telemetryEnabled ? await get(TYPES.UsageCounters) : null;
-  const telemetry = await get<LicenseTelemetry>(TYPES.LicenseTelemetry);
+  const metricsTelemetry = await get<LicenseTelemetry>(TYPES.LicenseTelemetry);
+  const telemetry = usageCounters === null ? metricsTelemetry : new CountingLicenseTelemetry(metricsTelemetry, usageCounters);
+  const usage = await get(TYPES.UsageQuotas);
   const enforcement = new ExpressEnforcement({
     snapshot: () => state.current(),
     currentAt: (nowMs) => expireLicense.current(nowMs),
     clock,
     graceWarnings: await get<GraceWarnings>(TYPES.GraceWarnings),
-    telemetry: usageCounters === null ? telemetry : new CountingLicenseTelemetry(telemetry, usageCounters),
-    usage: usageCounters,
+    telemetry,
     upgradeUrl: options.upgradeUrl ?? config.upgradeUrl,
+    usage,
+    mode: config.enforcementMode,
+    logger,
   });
 
   const addSecret = (secret: string) => {
@@ -147,6 +152,7 @@ export async function createLicenseAgent(config: AgentConfig, options: LicenseAg
     trusted_key_ids: verifier.trustedKeyIds ?? null,
     api_key_configured: config.apiKey !== null,
     static_license_configured: config.staticLicenseJwt !== null,
+    enforcement_mode: config.enforcementMode,
   });
 
   return new LicenseAgent({
@@ -161,6 +167,8 @@ export async function createLicenseAgent(config: AgentConfig, options: LicenseAg
     scheduler,
     expiryWatch,
     enforcement,
+    usage,
+    telemetry,
     metrics: await get<MetricsExposition>(TYPES.Metrics),
     instanceId: await get<string>(TYPES.InstanceId),
     proxy,

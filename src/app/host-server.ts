@@ -7,7 +7,7 @@ import { tierName } from '../domain/model/tier.js';
 import type { Logger } from '../ports/logger.port.js';
 import type { LicenseAgent } from './license-agent.js';
 
-/** The query parameters of `/demo/query`, each a count that defaults to 0. */
+/** The query parameters of `/demo/query`: counts; `joins` and `clusters` default to 0, `rows` to the cap. */
 const DEMO_COUNTS = ['rows', 'joins', 'clusters'] as const;
 
 /**
@@ -33,9 +33,10 @@ export function createHostApp(agent: LicenseAgent, logger: Logger): Express {
     '/demo/query',
     agent.enforce(),
     requireCounts(),
-    agent.requireQuota('max_result_rows', (req) => counts(req).rows),
-    agent.requireQuota('max_joins', (req) => counts(req).joins),
-    agent.requireQuota('max_clusters', (req) => counts(req).clusters),
+    // No rows= asks for "all rows": capped at max_result_rows (X-License-Capped), not refused.
+    agent.capQuota('max_result_rows', (req) => counts(req).rows),
+    agent.requireQuota('max_joins', (req) => counts(req).joins ?? 0),
+    agent.requireQuota('max_clusters', (req) => counts(req).clusters ?? 0),
     agent.limitConcurrency(),
     (req, res) => {
       res.json({ ok: true, tier: tierName(req.license?.tier ?? agent.current().license.tier) });
@@ -46,7 +47,7 @@ export function createHostApp(agent: LicenseAgent, logger: Logger): Express {
   return app;
 }
 
-type DemoCounts = Record<(typeof DEMO_COUNTS)[number], number>;
+type DemoCounts = Record<(typeof DEMO_COUNTS)[number], number | undefined>;
 
 /** The counts `requireCounts` parsed (Express 5 parses the query string again on every `req.query` read). */
 function counts(req: Request): DemoCounts {
@@ -64,7 +65,7 @@ function requireCounts(): RequestHandler {
         res.status(400).json({ error: 'invalid_request', message: `${name} must be a non-negative integer` });
         return;
       }
-      parsed[name] = value === undefined ? 0 : Number(value);
+      parsed[name] = value !== undefined ? Number(value) : name === 'rows' ? undefined : 0;
     }
     res.locals.demoCounts = parsed;
     next();

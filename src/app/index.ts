@@ -8,7 +8,8 @@
  * ```
  *
  * Importing this module is cheap: the composition root and its libraries load on the first
- * `createLicenseAgent` call. Importing it also declares `req.license` on Express's `Request` (see
+ * `createLicenseAgent` call. Importing it also declares `req.license` and `req.licenseCap` on
+ * Express's `Request` (see
  * `adapters/express/license-request.ts`).
  */
 import type { AgentConfig } from './config.js';
@@ -48,6 +49,7 @@ export type { Feature } from '../domain/model/feature.js';
 export type { QuotaName, QuotaLimit, Quotas } from '../domain/model/quota.js';
 export type { SafeText } from '../domain/model/safe-text.js';
 export type { MeasuredQuota } from '../adapters/express/enforcement.js';
+export type { UsageQuota, Release, EnforcementMode, QuotaUsage } from '../domain/enforcement/usage-quota.js';
 export type { LicenseStatusBody } from '../adapters/express/license-status.body.js';
 export type { MetricsExposition } from '../adapters/express/metrics-handler.js';
 export {
@@ -56,12 +58,14 @@ export {
   CacheError,
   LicenseAgentError,
   LicenseTokenError,
+  QuotaExceededError,
   type ApiKeyErrorCode,
   type BackendErrorCode,
   type CacheErrorCode,
   type ErrorCode,
   type Failure,
   type LicenseTokenErrorCode,
+  type QuotaErrorCode,
   type RejectionKind,
 } from '../domain/model/errors.js';
 export { TrustedKeysError } from '../adapters/jose/trusted-keys.error.js';

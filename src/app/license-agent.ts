@@ -4,7 +4,11 @@ import type { ExpressEnforcement, MeasuredQuota } from '../adapters/express/enfo
 import { healthRouter } from '../adapters/express/health-router.js';
 import { licenseStatusBody, type LicenseStatusBody } from '../adapters/express/license-status.body.js';
 import { metricsHandler, type MetricsExposition } from '../adapters/express/metrics-handler.js';
+import { ShadowLog } from '../domain/enforcement/shadow-log.js';
+import { UsageQuota, type UsageQuotas } from '../domain/enforcement/usage-quota.js';
 import type { Feature } from '../domain/model/feature.js';
+import type { QuotaName } from '../domain/model/quota.js';
+import type { LicenseTelemetry } from '../ports/license-telemetry.port.js';
 import type { LicenseSnapshot, LicenseState } from '../domain/model/license-state.js';
 import type { ForceRefresh } from '../domain/refresh/force-refresh.js';
 import type { RefreshLicense, RefreshOutcome } from '../domain/refresh/refresh-license.js';
@@ -12,6 +16,7 @@ import type { ExpireLicense } from '../domain/expiry/expire-license.js';
 import type { SafeText } from '../domain/model/safe-text.js';
 import type { Logger } from '../ports/logger.port.js';
 import type { AgentConfig } from './config.js';
+import type { EnforcementMode } from '../domain/enforcement/usage-quota.js';
 import type { ExpiryWatch } from './expiry-watch.js';
 import type { FleetMember } from './fleet/fleet-member.js';
 import type { HighWaterClock } from './high-water-clock.js';
@@ -36,6 +41,10 @@ export interface LicenseAgentParts {
   readonly scheduler: RefreshScheduler | null;
   readonly expiryWatch: ExpiryWatch;
   readonly enforcement: ExpressEnforcement;
+  /** What each quota has in use in this process. */
+  readonly usage: UsageQuotas;
+  /** Where `agent.usage(quota).acquire` reports refusals (and would-be refusals in shadow mode). */
+  readonly telemetry: LicenseTelemetry;
   readonly metrics: MetricsExposition;
   readonly instanceId: string;
   /** `host:port` of the proxy in the way to the backend; null: direct. */
@@ -69,6 +78,7 @@ export class LicenseAgent {
     this.#announceShutdown = resolve;
   });
   #unsubscribe: (() => void) | null = null;
+  readonly #usage = new Map<QuotaName, UsageQuota>();
 
   constructor(private readonly parts: LicenseAgentParts) {}
 
@@ -111,7 +121,10 @@ export class LicenseAgent {
     return this.parts.enforcement.requireQuota(quota, measure);
   }
 
-  /** `max_concurrent_queries` as a per-process concurrency limit: 429 with `Retry-After` when full. */
+  /**
+   * `max_concurrent_queries` as a usage quota: each request holds one unit until its response ends;
+   * 429 with `Retry-After` when the limit is reached.
+   */
   limitConcurrency(): RequestHandler {
     return this.parts.enforcement.limitConcurrency();
   }
@@ -145,12 +158,61 @@ export class LicenseAgent {
     return remove.execute();
   }
 
+  /**
+   * 402 `quota_exceeded` with `current`, `requested` and `limit` when `measure(req)` more units
+   * would take the usage of `quota` above its limit. A check only: the handler acquires what it
+   * creates with `usage(quota).acquire(n)`.
+   */
+  requireCapacity(quota: QuotaName, measure: (req: Request) => number): RequestHandler {
+    return this.parts.enforcement.requireCapacity(quota, measure);
+  }
+
+  /**
+   * Caps an amount the request did not state (`measure` returns undefined or null) at the limit of
+   * `quota`: `req.licenseCap(quota)` returns it and the response carries
+   * `X-License-Capped: <quota>=<limit>`. An explicit amount over the limit answers 402.
+   */
+  capQuota(quota: MeasuredQuota, measure: (req: Request) => number | null | undefined): RequestHandler {
+    return this.parts.enforcement.capQuota(quota, measure);
+  }
+
+  /** `enforce`, or `shadow` when gates only report what they would refuse (`SOFTCLIENT4ES_ENFORCEMENT_MODE`). */
+  get enforcementMode(): EnforcementMode {
+    return this.parts.config.enforcementMode;
+  }
+
+  /**
+   * The usage of `quota` in this process (`set`, `acquire`, `current`), against the limit of the
+   * license in force at each call; the same count the gates and `GET /admin/license` see. Throws
+   * `TypeError` for a name that is not a quota.
+   */
+  usage(quota: QuotaName): UsageQuota {
+    let usage = this.#usage.get(quota);
+    if (usage === undefined) {
+      const { usage: quotas, telemetry, config, clock, logger } = this.parts;
+      const counter = quotas.counter(quota); // TypeError for an unknown name
+      const log = new ShadowLog(clock, logger);
+      usage = new UsageQuota(counter, () => quotas.limit(quota), config.enforcementMode, (event) => {
+        telemetry.enforcementDenied({ kind: 'quota', name: event.quota, mode: event.mode });
+        if (event.mode === 'shadow') {
+          const tier = this.current().license.tier;
+          log.record({ kind: 'quota', tier, quota: event.quota, limit: event.limit, requested: event.requested, current: event.current }, 'QUOTA.EXCEEDED');
+        }
+      });
+      this.#usage.set(quota, usage);
+    }
+    return usage;
+  }
+
   /** The body of `GET /admin/license`. */
   status(): LicenseStatusBody {
     const { clock, instanceId, proxy, refreshLicense, scheduler, fleet, reload } = this.parts;
     const refresh = refreshLicense.status();
-    return licenseStatusBody(this.current(), {
+    const snapshot = this.current();
+    return licenseStatusBody(snapshot, {
       now: clock.now(),
+      enforcementMode: this.parts.config.enforcementMode,
+      usage: this.parts.usage.report(snapshot.license.quotas),
       clock: { suspect: clock.suspect, highWaterAt: clock.mark().highWaterAt },
       instanceId,
       proxy,

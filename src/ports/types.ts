@@ -9,6 +9,7 @@ import type { ResolveLicense } from '../domain/resolution/resolve-license.js';
 import type { UsageCounters } from '../domain/telemetry/usage-counters.js';
 import type { CurrentLicenseSources } from '../domain/model/license-sources.js';
 import type { AdoptSharedLicense } from '../domain/fleet/adopt-shared-license.js';
+import type { UsageQuotas } from '../domain/enforcement/usage-quota.js';
 import type { Clock, MonotonicClock } from './clock.port.js';
 import type { FleetMembership, FleetView } from './fleet-membership.port.js';
 import type { LeaseCoordinator } from './lease-coordinator.port.js';
@@ -81,6 +82,8 @@ export const TYPES = {
   ExpireLicense: id<ExpireLicense>('ExpireLicense'),
   /** The usage counters sent with the token request (DESIGN §12); its `observeUsage` takes usage changes. */
   UsageCounters: id<UsageCounters>('UsageCounters'),
+  /** What each quota has in use in this process (usage quotas, concurrency), shared by gates, status and metrics. */
+  UsageQuotas: id<UsageQuotas>('UsageQuotas'),
   /** A `MetricsExposition` (`src/adapters/express/metrics-handler.ts`); a plain symbol, typed where it is bound. */
   Metrics: Symbol.for('softclient4es.Metrics'),
 } as const;

@@ -44,6 +44,7 @@ describe('logs an operator can act on', () => {
       trusted_key_ids: ['env-key-1'],
       api_key_configured: true,
       static_license_configured: false,
+      enforcement_mode: 'enforce',
     });
     expect(JSON.stringify(logger.entries)).not.toContain(API_KEY);
   });

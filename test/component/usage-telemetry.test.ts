@@ -4,6 +4,7 @@ import request from 'supertest';
 import { createLicenseAgent } from '../../src/app/create-license-agent.js';
 import { createHostApp } from '../../src/app/host-server.js';
 import type { LicenseAgent } from '../../src/app/license-agent.js';
+import { QuotaExceededError } from '../../src/domain/model/errors.js';
 import { OpenApiContract } from '../contract/openapi-contract.js';
 import { ADMIN_TOKEN, AgentEnvironment } from '../support/agent-environment.js';
 import { issueToken, respondJson } from '../support/fake-license-backend.js';
@@ -74,6 +75,21 @@ describe('usage counters sent with the token request (DESIGN §12)', () => {
       { quota_denials: { max_result_rows: 1 }, feature_denials: {}, peak_usage: { max_concurrent_queries: 1 }, uptime_seconds: 0, platform: process.platform },
       { quota_denials: {}, feature_denials: {}, peak_usage: { max_concurrent_queries: 0 }, uptime_seconds: 0, platform: process.platform },
     ]);
+  });
+
+  it('reports the peak of what the host holds through agent.usage(quota), and its refusals', async () => {
+    env.backend.handle(respondJson(503, { error: 'maintenance' }));
+    const app = await startHost();
+    const agent = agents[0]!;
+    const views = agent.usage('max_materialized_views'); // Community: 1
+    const release = views.acquire();
+    expect(() => views.acquire()).toThrow(QuotaExceededError);
+    release();
+
+    env.backend.handle(issueToken(await proToken()));
+    await forceRefresh(app).expect(200);
+
+    expect(sentUsage()[1]).toMatchObject({ quota_denials: { max_materialized_views: 1 }, peak_usage: { max_materialized_views: 1 } });
   });
 
   it('keeps the counts through failed refreshes (a 401 included) and sends them once one succeeds', async () => {

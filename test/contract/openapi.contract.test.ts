@@ -167,6 +167,60 @@ describe('openapi.yaml', () => {
     expect((await call(app, 'get', '/demo/query?joins=99', null)).body).toMatchObject({ error: 'quota_exceeded', quota: 'max_joins' });
   });
 
+  it('demo: without rows the amount is capped at max_result_rows (X-License-Capped); an explicit amount over it is 402', async () => {
+    const { app } = await startedHost();
+    const capped = await call(app, 'get', '/demo/query', null);
+    expect(capped.status).toBe(200);
+    expect(capped.headers['x-license-capped']).toBe('max_result_rows=10000');
+    const stated = await call(app, 'get', '/demo/query?rows=10000', null);
+    expect(stated.headers['x-license-capped']).toBeUndefined();
+    const over = await call(app, 'get', '/demo/query?rows=20000', null);
+    expect(over.body).toMatchObject({ error: 'quota_exceeded', quota: 'max_result_rows', limit: 10_000, requested: 20_000 });
+    const cappedThenRefused = await call(app, 'get', '/demo/query?joins=3', null);
+    expect(cappedThenRefused.status).toBe(402);
+    expect(cappedThenRefused.headers['x-license-capped']).toBe('max_result_rows=10000');
+  });
+
+  it('demo and admin: shadow mode answers 200 with X-License-Shadow-Denied, and the status shows the mode and usage', async () => {
+    const { app, agent } = await startedHost({ SOFTCLIENT4ES_ENFORCEMENT_MODE: 'shadow' });
+    expect(agent.enforcementMode).toBe('shadow');
+    const shadowed = await call(app, 'get', '/demo/query?rows=20000&joins=3', null);
+    expect(shadowed.status).toBe(200);
+    expect(shadowed.headers['x-license-shadow-denied']).toBe('max_result_rows, max_joins');
+    const { body } = await call(app, 'get', '/admin/license');
+    expect(body.enforcement_mode).toBe('shadow');
+    expect(body.usage).toEqual({
+      max_materialized_views: { current: 0, limit: 1, overage: 0 },
+      max_result_rows: { current: 0, limit: 10_000, overage: 0 },
+      max_clusters: { current: 0, limit: 1, overage: 0 },
+      max_joins: { current: 0, limit: 2, overage: 0 },
+      max_concurrent_queries: { current: 0, limit: 4, overage: 0 },
+    });
+
+    // agent.usage() does not throw in shadow mode either: the units are taken (usage stays true) and counted
+    const releases = [agent.usage('max_clusters').acquire(), agent.usage('max_clusters').acquire(2)];
+    expect((await call(app, 'get', '/admin/license')).body.usage.max_clusters).toEqual({ current: 3, limit: 1, overage: 2 });
+    expect((await call(app, 'get', '/metrics', null)).text).toContain(
+      'softclient4es_license_enforcement_denials_total{kind="quota",name="max_clusters",mode="shadow"} 1',
+    );
+    releases.forEach((release) => release());
+  });
+
+  it('admin: the status shows usage above a limit as overage after a downgrade', async () => {
+    env.backend.handle(issueToken(await aLicenseToken(env.key, { tier: 'pro' })));
+    const { app, agent } = await startedHost({ SOFTCLIENT4ES_API_KEY: API_KEY, SOFTCLIENT4ES_ADMIN_REFRESH_MIN_INTERVAL: '0s' });
+    const releases = [agent.usage('max_clusters').acquire(2), agent.usage('max_clusters').acquire()];
+    env.backend.handle(respondJson(401, { error: 'api_key_revoked', message: 'revoked' }));
+    await agent.refresh(); // Community: 1 cluster
+    const { body } = await call(app, 'get', '/admin/license');
+    expect(body).toMatchObject({ tier: 'Community', enforcement_mode: 'enforce', usage: { max_clusters: { current: 3, limit: 1, overage: 2 } } });
+    expect(() => agent.usage('max_clusters').acquire()).toThrow(expect.objectContaining({ code: 'QUOTA.EXCEEDED', current: 3, limit: 1 }));
+    releases.forEach((release) => release());
+    expect((await call(app, 'get', '/admin/license')).body.usage.max_clusters).toEqual({ current: 0, limit: 1, overage: 0 });
+    expect(() => agent.usage('max_rows' as never)).toThrow(TypeError);
+    expect(agent.usage('max_clusters')).toBe(agent.usage('max_clusters')); // one usage per quota
+  });
+
   it('demo: 429 with Retry-After when no concurrent query is allowed', async () => {
     env.backend.handle(issueToken(await aLicenseToken(env.key, { tier: 'pro', quotas: { max_concurrent_queries: 0 } })));
     const { app } = await startedHost({ SOFTCLIENT4ES_API_KEY: API_KEY });

@@ -344,6 +344,8 @@ describe('softclient4es-license, the built CLI', () => {
       expect(result.stdout).toMatch(/^Grace +none$/m);
       expect(result.stdout).toMatch(new RegExp(`^Token +kid env-key-1, fingerprint ${fingerprintOf(jwt)}$`, 'm'));
       expect(result.stdout).toMatch(/^Clock +ok$/m);
+      expect(result.stdout).toMatch(/^Enforcement +enforce$/m);
+      expect(result.stdout).toMatch(/^Usage +max_materialized_views +0 of unlimited$/m);
       expect(result.stdout).toMatch(/^Next refresh +none \(periodic refresh is off/m);
       expect(result.stdout).toMatch(/^Resolution +static +used$/m);
       expect(result.stdout).toMatch(/^Last reload +never$/m);

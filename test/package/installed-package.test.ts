@@ -124,7 +124,7 @@ describe.each([
     }
   });
 
-  it('runs the host example: 200 within the quota, 402 beyond it, /admin/license with the generated token', async () => {
+  it('runs the host example: 200 within the quota, 402 beyond it, usage and capping, /admin/license with the generated token', async () => {
     const cacheDir = join(host, 'cache');
     const port = await freePort();
     const child = spawn(process.execPath, ['host.js'], {
@@ -146,6 +146,18 @@ describe.each([
     const denied = await query(3);
     expect(denied.status).toBe(402);
     expect(await denied.json()).toMatchObject({ error: 'quota_exceeded', quota: 'max_joins', limit: 2, requested: 3 });
+
+    const view = (method: 'PUT' | 'DELETE', name: string) => fetch(`${base}/views/${name}`, { method });
+    expect((await view('PUT', 'a')).status).toBe(201);
+    const full = await view('PUT', 'b'); // Community: 1 materialized view
+    expect(full.status).toBe(402);
+    expect(await full.json()).toMatchObject({ error: 'quota_exceeded', quota: 'max_materialized_views', current: 1, requested: 1, limit: 1 });
+    expect((await view('DELETE', 'a')).status).toBe(204);
+    expect((await view('PUT', 'b')).status).toBe(201);
+    const search = await fetch(`${base}/search`);
+    expect(search.headers.get('x-license-capped')).toBe('max_result_rows=10000');
+    expect(await search.json()).toEqual({ rows: 10_000 });
+    expect(await (await fetch(`${base}/search?rows=5`)).json()).toEqual({ rows: 5 });
 
     const token = readFileSync(join(cacheDir, 'admin-token'), 'utf8').trim();
     const status = await fetch(`${base}/admin/license`, { headers: { Authorization: `Bearer ${token}` } });

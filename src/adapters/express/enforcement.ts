@@ -1,11 +1,15 @@
 import type { Request, RequestHandler, Response } from 'express';
 import {
+  checkCapacity,
   checkFeature,
   checkQuota,
-  ConcurrencyGate,
+  deniedName,
   describeDenial,
   type Denial,
+  type QuotaDenial,
 } from '../../domain/enforcement/enforcement.js';
+import { ShadowLog } from '../../domain/enforcement/shadow-log.js';
+import type { EnforcementMode, UsageQuotas } from '../../domain/enforcement/usage-quota.js';
 import type { GraceWarnings } from '../../domain/expiry/grace-warnings.js';
 import { FEATURES, type Feature } from '../../domain/model/feature.js';
 import type { License } from '../../domain/model/license.js';
@@ -13,9 +17,9 @@ import type { LicenseSnapshot } from '../../domain/model/license-state.js';
 import { QUOTA_NAMES, type QuotaName } from '../../domain/model/quota.js';
 import { tierName } from '../../domain/model/tier.js';
 import type { Clock } from '../../ports/clock.port.js';
-import type { UsageObserver } from '../../domain/telemetry/usage-counters.js';
 import type { LicenseTelemetry } from '../../ports/license-telemetry.port.js';
-import { pinLicense, pinnedLicense } from './license-request.js';
+import type { Logger } from '../../ports/logger.port.js';
+import { pinLicense, pinnedLicense, settleLicenseCap } from './license-request.js';
 
 export interface EnforcementOptions {
   /** The snapshot in force, as stored (no clock read). */
@@ -25,10 +29,19 @@ export interface EnforcementOptions {
   readonly clock: Clock;
   readonly graceWarnings: GraceWarnings;
   readonly telemetry: LicenseTelemetry;
-  /** Told the number of queries running whenever it changes (the peaks of DESIGN §12); null or absent: nobody. */
-  readonly usage?: UsageObserver | null;
   readonly upgradeUrl: string;
+  /** The usage of each quota in this process (`max_concurrent_queries` and the usage quotas). */
+  readonly usage: UsageQuotas;
+  /** `shadow`: no gate refuses; would-be refusals are counted, logged and marked on the response. */
+  readonly mode: EnforcementMode;
+  /** Where shadow mode logs its would-be refusals (WARN, at most once a minute per gate). */
+  readonly logger: Logger;
 }
+
+/** Set by `capQuota` when it capped an unstated amount: `<quota>=<limit>`. */
+export const CAPPED_HEADER = 'X-License-Capped';
+/** Set in shadow mode by every gate that would have refused the request: the quota or feature. */
+export const SHADOW_DENIED_HEADER = 'X-License-Shadow-Denied';
 
 /**
  * The most query parameters Express's query parsers keep (qs `parameterLimit`, querystring
@@ -39,7 +52,7 @@ export const QUERY_PARAMETER_LIMIT = 1000;
 // more than QUERY_PARAMETER_LIMIT parameters holds at least that many "&" after its "?".
 const SHORTEST_CUT_QUERY = QUERY_PARAMETER_LIMIT;
 
-/** Quotas checked per request with a measured amount; concurrency has its own gate. */
+/** Quotas checked against what one request asks; `max_concurrent_queries` is usage, held by `limitConcurrency`. */
 export type MeasuredQuota = Exclude<QuotaName, 'max_concurrent_queries'>;
 
 export const MEASURED_QUOTAS: readonly MeasuredQuota[] = QUOTA_NAMES.filter(
@@ -51,9 +64,11 @@ export const MEASURED_QUOTAS: readonly MeasuredQuota[] = QUOTA_NAMES.filter(
  * snapshot: no I/O and no cryptography per request.
  */
 export class ExpressEnforcement {
-  readonly #gate = new ConcurrencyGate();
+  readonly #shadow: boolean;
 
-  constructor(private readonly options: EnforcementOptions) {}
+  constructor(private readonly options: EnforcementOptions) {
+    this.#shadow = options.mode === 'shadow';
+  }
 
   /**
    * Pins the current license on `req.license` for every request of the app (a refresh that swaps
@@ -76,10 +91,11 @@ export class ExpressEnforcement {
     if (!(FEATURES as readonly unknown[]).includes(feature)) {
       throw new TypeError(`requireFeature: unknown feature ${JSON.stringify(feature)}; expected one of ${FEATURES.join(', ')}`);
     }
+    const log = this.#shadowLog();
     return (req, res, next) => {
       const denial = checkFeature(this.#license(req, res), feature);
-      if (denial === null) next();
-      else this.#deny(res, 402, denial);
+      if (denial !== null && this.#refused(res, 402, denial, log)) return;
+      next();
     };
   }
 
@@ -94,43 +110,88 @@ export class ExpressEnforcement {
       throw new TypeError(`requireQuota: unknown quota ${JSON.stringify(quota)}; expected one of ${MEASURED_QUOTAS.join(', ')}`);
     }
     if (typeof measure !== 'function') throw new TypeError(`requireQuota(${quota}): measure must be a function of the request`);
+    const log = this.#shadowLog();
     return (req, res, next) => {
-      if (req.url.length > SHORTEST_CUT_QUERY && queryParameterCount(req.url) > QUERY_PARAMETER_LIMIT) {
-        res.status(400).json({
-          error: 'invalid_request',
-          message: `the query string has more than ${QUERY_PARAMETER_LIMIT} parameters; ${quota} cannot be measured from it`,
-        });
-        return;
-      }
-      const requested = measure(req);
-      if (!Number.isFinite(requested) || requested < 0) {
-        res.status(400).json({ error: 'invalid_request', message: `the amount requested against ${quota} must be a non-negative number` });
-        return;
-      }
+      const requested = this.#measure(req, res, quota, measure);
+      if (requested === undefined || requested === null) return; // answered 400 (null only where an amount may go unstated)
       const denial = checkQuota(this.#license(req, res), quota, requested);
-      if (denial === null) next();
-      else this.#deny(res, 402, denial);
+      if (denial !== null && this.#refused(res, 402, denial, log)) return;
+      next();
     };
   }
 
-  /** Holds a `max_concurrent_queries` slot until the response ends; 429 with `Retry-After` when full. */
+  /**
+   * Answers 402 `quota_exceeded` (with `current`, `requested` and `limit`) when `measure(req)` more
+   * units would take the usage of `quota` (`agent.usage(quota)`) above the license's limit. Only
+   * checks: the handler acquires what it creates with `agent.usage(quota).acquire(n)`, which
+   * refuses on its own if another request took the room meanwhile. 400 as `requireQuota` for an
+   * amount that is not a non-negative number. Throws `TypeError` when the route is built for an
+   * unknown quota or no `measure`.
+   */
+  requireCapacity(quota: QuotaName, measure: (req: Request) => number): RequestHandler {
+    if (!(QUOTA_NAMES as readonly unknown[]).includes(quota)) {
+      throw new TypeError(`requireCapacity: unknown quota ${JSON.stringify(quota)}; expected one of ${QUOTA_NAMES.join(', ')}`);
+    }
+    if (typeof measure !== 'function') throw new TypeError(`requireCapacity(${quota}): measure must be a function of the request`);
+    const counter = this.options.usage.counter(quota);
+    const log = this.#shadowLog();
+    return (req, res, next) => {
+      const requested = this.#measure(req, res, quota, measure);
+      if (requested === undefined || requested === null) return; // answered 400 (null only where an amount may go unstated)
+      const denial = checkCapacity(this.#license(req, res), quota, counter.current, requested);
+      if (denial !== null && this.#refused(res, 402, denial, log)) return;
+      next();
+    };
+  }
+
+  /**
+   * Caps what a request did not state: when `measure(req)` is undefined or null, the amount is the
+   * license's limit of `quota`, `req.licenseCap(quota)` returns it, and the response carries
+   * `X-License-Capped: <quota>=<limit>` (no header, and null from `licenseCap`, when unlimited).
+   * An explicit amount is checked as by `requireQuota` (400, 402 over the limit) and `licenseCap`
+   * returns it. Throws `TypeError` when the route is built for an unknown quota or no `measure`.
+   */
+  capQuota(quota: MeasuredQuota, measure: (req: Request) => number | null | undefined): RequestHandler {
+    if (!(MEASURED_QUOTAS as readonly unknown[]).includes(quota)) {
+      throw new TypeError(`capQuota: unknown quota ${JSON.stringify(quota)}; expected one of ${MEASURED_QUOTAS.join(', ')}`);
+    }
+    if (typeof measure !== 'function') throw new TypeError(`capQuota(${quota}): measure must be a function of the request`);
+    const log = this.#shadowLog();
+    return (req, res, next) => {
+      const requested = this.#measure(req, res, quota, measure, true);
+      if (requested === undefined) return; // answered 400
+      const license = this.#license(req, res);
+      if (requested === null) {
+        const limit = license.quotas[quota];
+        if (limit !== null) res.append(CAPPED_HEADER, `${quota}=${limit}`);
+        settleLicenseCap(req, res, quota, limit);
+        next();
+        return;
+      }
+      const denial = checkQuota(license, quota, requested);
+      if (denial !== null && this.#refused(res, 402, denial, log)) return;
+      settleLicenseCap(req, res, quota, requested);
+      next();
+    };
+  }
+
+  /**
+   * Holds one unit of the `max_concurrent_queries` usage until the response ends (finish or close,
+   * whichever first); 429 with `Retry-After` when the limit is reached.
+   */
   limitConcurrency(): RequestHandler {
+    const counter = this.options.usage.counter('max_concurrent_queries');
+    const log = this.#shadowLog();
     return (req, res, next) => {
       const license = this.#license(req, res);
       const limit = license.quotas.max_concurrent_queries;
-      if (!this.#gate.tryEnter(limit)) {
-        res.set('Retry-After', '1');
-        this.#deny(res, 429, { kind: 'quota', tier: license.tier, quota: 'max_concurrent_queries', limit: limit ?? 0, requested: this.#gate.active + 1 });
-        return;
+      let release = counter.tryTake(1, limit);
+      if (release === null) {
+        const denial: QuotaDenial = { kind: 'quota', tier: license.tier, quota: 'max_concurrent_queries', limit: limit ?? 0, requested: counter.current + 1 };
+        if (this.#refused(res, 429, denial, log)) return;
+        release = counter.take(1); // shadow mode: it runs, so it counts
       }
-      this.options.usage?.observeUsage('max_concurrent_queries', this.#gate.active);
-      let released = false;
-      const release = () => {
-        if (released) return;
-        released = true;
-        this.#gate.leave();
-        this.options.usage?.observeUsage('max_concurrent_queries', this.#gate.active);
-      };
+      // The release is idempotent: 'finish' and 'close' both fire for a response that completes.
       res.once('finish', release);
       res.once('close', release);
       next();
@@ -165,14 +226,66 @@ export class ExpressEnforcement {
     return license;
   }
 
-  #deny(res: Response, status: 402 | 429, denial: Denial): void {
-    this.options.telemetry.enforcementDenied({ kind: denial.kind, name: denial.kind === 'quota' ? denial.quota : denial.feature });
+  /**
+   * The amount `measure` reads, or undefined once a 400 is sent: fails closed when the query string
+   * holds more parameters than the parser keeps (a dropped parameter must not measure as 0, nor as
+   * unstated) and when the amount is not a non-negative number. Null: not stated (`capQuota`).
+   */
+  #measure(
+    req: Request,
+    res: Response,
+    quota: QuotaName,
+    measure: (req: Request) => number | null | undefined,
+    unstatedAllowed = false,
+  ): number | null | undefined {
+    if (req.url.length > SHORTEST_CUT_QUERY && queryParameterCount(req.url) > QUERY_PARAMETER_LIMIT) {
+      res.status(400).json({
+        error: 'invalid_request',
+        message: `the query string has more than ${QUERY_PARAMETER_LIMIT} parameters; ${quota} cannot be measured from it`,
+      });
+      return undefined;
+    }
+    const requested = measure(req);
+    if (unstatedAllowed && (requested === undefined || requested === null)) return null;
+    if (typeof requested !== 'number' || !Number.isFinite(requested) || requested < 0) {
+      res.status(400).json({ error: 'invalid_request', message: `the amount requested against ${quota} must be a non-negative number` });
+      return undefined;
+    }
+    return requested;
+  }
+
+  #shadowLog(): ShadowLog {
+    return new ShadowLog(this.options.clock, this.options.logger);
+  }
+
+  /**
+   * Answers a denial and returns true; in shadow mode lets the request through instead (false),
+   * marking the response with the quota or feature and logging it (rate-limited). Counted either way.
+   */
+  #refused(res: Response, status: 402 | 429, denial: Denial, log: ShadowLog): boolean {
+    const name = deniedName(denial);
+    if (this.#shadow) {
+      this.options.telemetry.enforcementDenied({ kind: denial.kind, name, mode: 'shadow' });
+      res.append(SHADOW_DENIED_HEADER, name);
+      log.record(denial, status);
+      return false;
+    }
+    this.options.telemetry.enforcementDenied({ kind: denial.kind, name, mode: 'enforce' });
     const common = { tier: tierName(denial.tier), message: describeDenial(denial), upgrade_url: this.options.upgradeUrl };
     const body =
       denial.kind === 'quota'
-        ? { error: 'quota_exceeded', quota: denial.quota, limit: denial.limit, requested: denial.requested, ...common }
+        ? {
+            error: 'quota_exceeded',
+            quota: denial.quota,
+            limit: denial.limit,
+            ...(denial.current === undefined ? {} : { current: denial.current }),
+            requested: denial.requested,
+            ...common,
+          }
         : { error: 'feature_not_available', feature: denial.feature, ...common };
+    if (status === 429) res.set('Retry-After', '1');
     res.status(status).json(body);
+    return true;
   }
 }
 

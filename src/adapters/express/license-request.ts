@@ -1,8 +1,11 @@
 import type { Request, Response } from 'express';
 import type { License } from '../../domain/model/license.js';
+import type { QuotaLimit, QuotaName } from '../../domain/model/quota.js';
 
 /** Where a request's license is pinned: in `res.locals`, under a key no host code or template sees. */
 const PINNED_LICENSE = Symbol('softclient4es.license');
+/** The amounts `capQuota` settled for this request, per quota. */
+const LICENSE_CAPS = Symbol('softclient4es.licenseCaps');
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
@@ -10,9 +13,16 @@ declare global {
     interface Request {
       /** The license pinned for this request by the enforcement middleware: one request sees one license. */
       license?: License;
+      /**
+       * The amount of `quota` that a `capQuota` gate settled for this request: the amount the
+       * request stated, else the license's limit (the cap), or null when it stated none and the
+       * quota is unlimited. Undefined when no `capQuota(quota, …)` gate ran for this request.
+       */
+      licenseCap?(quota: QuotaName): QuotaLimit | undefined;
     }
     interface Locals {
       [PINNED_LICENSE]?: License;
+      [LICENSE_CAPS]?: Partial<Record<QuotaName, QuotaLimit>>;
     }
   }
 }
@@ -33,10 +43,27 @@ export function pinLicense(req: Request, res: Response, license: License): void 
 
 let lastPrototype: object | null = null;
 
+/** Records what `capQuota` settled for `quota` on this request (`req.licenseCap(quota)`). */
+export function settleLicenseCap(req: Request, res: Response, quota: QuotaName, amount: QuotaLimit): void {
+  const caps = (res.locals[LICENSE_CAPS] ??= {});
+  caps[quota] = amount;
+  const prototype = Object.getPrototypeOf(req) as object;
+  if (prototype !== lastPrototype) exposeLicense(prototype);
+}
+
 function exposeLicense(prototype: object): void {
   if (!Object.hasOwn(prototype, 'license')) Object.defineProperty(prototype, 'license', LICENSE_ACCESSOR);
+  if (!Object.hasOwn(prototype, 'licenseCap')) Object.defineProperty(prototype, 'licenseCap', LICENSE_CAP_METHOD);
   lastPrototype = prototype;
 }
+
+const LICENSE_CAP_METHOD: PropertyDescriptor = {
+  configurable: true,
+  writable: true,
+  value: function licenseCap(this: Request, quota: QuotaName): QuotaLimit | undefined {
+    return this.res?.locals[LICENSE_CAPS]?.[quota];
+  },
+};
 
 const LICENSE_ACCESSOR: PropertyDescriptor = {
   configurable: true,

@@ -4,7 +4,8 @@ import type { SafeText } from '../../domain/model/safe-text.js';
 import { tierName, type TierName } from '../../domain/model/tier.js';
 import type { Feature } from '../../domain/model/feature.js';
 import type { License, LicenseSource, Platform } from '../../domain/model/license.js';
-import type { Quotas } from '../../domain/model/quota.js';
+import type { QuotaName, Quotas } from '../../domain/model/quota.js';
+import type { EnforcementMode, QuotaUsage } from '../../domain/enforcement/usage-quota.js';
 import type { ResolutionAttempt } from '../../domain/model/resolution-trail.js';
 import type { FleetRole, FleetStatus } from '../../ports/fleet-membership.port.js';
 
@@ -29,6 +30,9 @@ export interface StatusContext {
   readonly instance: { readonly cloned: boolean };
   /** The last configuration reload (SIGHUP). */
   readonly reload: { readonly lastAt: Date | null; readonly lastError: SafeText | null };
+  readonly enforcementMode: EnforcementMode;
+  /** Each quota's usage in this process next to the limit of the license in force. */
+  readonly usage: Readonly<Record<QuotaName, QuotaUsage>>;
 }
 
 /** The body of `GET /admin/license` (DESIGN §6, `LicenseStatus` in openapi.yaml). Dates are ISO-8601. */
@@ -42,6 +46,10 @@ export interface LicenseStatusBody {
   readonly platform: Platform | null;
   readonly features: readonly Feature[];
   readonly quotas: Quotas;
+  /** Per quota: the units in use in this process, the limit (null: unlimited) and the overage above it. */
+  readonly usage: Readonly<Record<QuotaName, QuotaUsage>>;
+  /** `enforce`, or `shadow` (gates let everything through and mark what they would refuse). */
+  readonly enforcement_mode: EnforcementMode;
   readonly expires_at: string | null;
   readonly days_remaining: number | null;
   /** The effective grace period of the license in force, in days; null for Community. */
@@ -97,7 +105,10 @@ export type LicenseFields = Pick<
 >;
 
 /** `GET /admin/license`: the license in force, in the snake_case shape of the admin API contract. */
-export function licenseStatusBody(snapshot: LicenseSnapshot, { now, clock, instanceId, proxy, refresh, fleet, instance, reload }: StatusContext): LicenseStatusBody {
+export function licenseStatusBody(
+  snapshot: LicenseSnapshot,
+  { now, clock, instanceId, proxy, refresh, fleet, instance, reload, enforcementMode, usage }: StatusContext,
+): LicenseStatusBody {
   const fields = licenseFields(snapshot.license, now);
   return {
     tier: fields.tier,
@@ -109,6 +120,8 @@ export function licenseStatusBody(snapshot: LicenseSnapshot, { now, clock, insta
     platform: fields.platform,
     features: fields.features,
     quotas: fields.quotas,
+    usage,
+    enforcement_mode: enforcementMode,
     expires_at: fields.expires_at,
     days_remaining: fields.days_remaining,
     grace_period_days: fields.grace_period_days,

@@ -1,5 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { ENFORCEMENT_MODES, type EnforcementMode, type QuotaUsage } from '../../domain/enforcement/usage-quota.js';
 import type { LicenseSource } from '../../domain/model/license.js';
+import type { QuotaName } from '../../domain/model/quota.js';
 import type { LicenseSnapshot } from '../../domain/model/license-state.js';
 import { TIERS } from '../../domain/model/tier.js';
 import type { Clock } from '../../ports/clock.port.js';
@@ -20,6 +22,10 @@ export interface LicenseMetricsSource {
   readonly fleet?: FleetView | null;
   /** True when the instance record was found to come from another host at start (clone detection). */
   readonly instanceCloned?: () => boolean;
+  /** Each quota's usage next to the limit in force: the usage gauges exist only with it. */
+  readonly usage?: () => Readonly<Record<QuotaName, QuotaUsage>>;
+  /** `SOFTCLIENT4ES_ENFORCEMENT_MODE`; `enforce` when not given. */
+  readonly enforcementMode?: EnforcementMode;
 }
 
 const FLEET_ROLES: readonly FleetRole[] = ['leader', 'follower', 'standalone'];
@@ -49,7 +55,7 @@ const SOURCES: readonly LicenseSource[] = ['static', 'api_key', 'cache', 'commun
 export class PrometheusLicenseMetrics implements LicenseTelemetry {
   readonly registry: Registry;
   readonly #refreshes: Counter<'outcome' | 'reason'>;
-  readonly #denials: Counter<'kind' | 'name'>;
+  readonly #denials: Counter<'kind' | 'name' | 'mode'>;
   readonly #lastSuccess: Gauge;
   readonly #clock: Clock;
 
@@ -190,10 +196,19 @@ export class PrometheusLicenseMetrics implements LicenseTelemetry {
     });
     this.#denials = new Counter({
       name: 'softclient4es_license_enforcement_denials_total',
-      help: 'Requests refused by license enforcement, by kind (quota or feature) and name.',
-      labelNames: ['kind', 'name'],
+      help: 'Requests refused by license enforcement (mode="enforce"), or let through in shadow mode that would have been (mode="shadow"), by kind (quota or feature) and name.',
+      labelNames: ['kind', 'name', 'mode'],
       registers,
     });
+    const mode = source.enforcementMode ?? 'enforce';
+    const modeGauge = new Gauge({
+      name: 'softclient4es_license_enforcement_mode',
+      help: 'The enforcement mode (SOFTCLIENT4ES_ENFORCEMENT_MODE): 1 for the current one (enforce, or shadow: nothing is refused), 0 for the other.',
+      labelNames: ['mode'],
+      registers,
+    });
+    for (const candidate of ENFORCEMENT_MODES) modeGauge.set({ mode: candidate }, candidate === mode ? 1 : 0);
+    if (source.usage !== undefined) registerUsageMetrics(source.usage, registers);
     this.#clock = source.clock;
     if (source.fleet !== undefined && source.fleet !== null) registerFleetMetrics(source.fleet, source.clock, registers);
     if (options.processMetrics ?? options.registry === undefined) collectDefaultMetrics({ register: this.registry });
@@ -204,8 +219,8 @@ export class PrometheusLicenseMetrics implements LicenseTelemetry {
     if (outcome === 'refreshed') this.#lastSuccess.set(this.#clock.now().getTime() / 1000);
   }
 
-  enforcementDenied({ kind, name }: { kind: 'quota' | 'feature'; name: string }): void {
-    this.#denials.inc({ kind, name });
+  enforcementDenied({ kind, name, mode }: { kind: 'quota' | 'feature'; name: string; mode: 'enforce' | 'shadow' }): void {
+    this.#denials.inc({ kind, name, mode });
   }
 
   /** The Prometheus text exposition. */
@@ -216,6 +231,28 @@ export class PrometheusLicenseMetrics implements LicenseTelemetry {
   get contentType(): string {
     return this.registry.contentType;
   }
+}
+
+/** Each quota's usage in this process and how far it is above the limit in force (after a downgrade). */
+function registerUsageMetrics(usage: () => Readonly<Record<QuotaName, QuotaUsage>>, registers: Registry[]): void {
+  new Gauge({
+    name: 'softclient4es_license_quota_usage',
+    help: 'Units of each quota in use in this process (agent.usage(quota), running queries for max_concurrent_queries).',
+    labelNames: ['quota'],
+    registers,
+    collect() {
+      for (const [quota, { current }] of Object.entries(usage())) this.set({ quota }, current);
+    },
+  });
+  new Gauge({
+    name: 'softclient4es_license_quota_overage',
+    help: 'Units of each quota in use above the limit of the license in force (a downgrade keeps what exists and refuses new acquisitions); 0 within it.',
+    labelNames: ['quota'],
+    registers,
+    collect() {
+      for (const [quota, { overage }] of Object.entries(usage())) this.set({ quota }, overage);
+    },
+  });
 }
 
 /** Fleet mode: this member's role, the members alive, and how long since it last knew it ran the fleet's license. */

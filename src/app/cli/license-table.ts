@@ -86,6 +86,8 @@ export function statusRows(body: JsonObject, show: Show): Row[] {
         ? `SUSPECT: the system clock runs behind the time already seen; expiry is judged by ${show.text(clock.high_water_at)}`
         : 'ok',
     ],
+    ['Enforcement', body.enforcement_mode === 'shadow' ? 'shadow (nothing is refused; would-be refusals are counted and marked)' : show.text(body.enforcement_mode)],
+    ['Usage', usageText(field(body, 'usage'), show)],
     ['Last refresh', lastRefreshText(refresh, show)],
     ['Next refresh', nextRefreshText(refresh, show)],
     ['Resolution', resolutionText(body.resolution, show)],
@@ -107,6 +109,19 @@ function tierText(body: JsonObject, show: Show): string {
 function quotasText(quotas: JsonObject, show: Show): string {
   const names = Object.keys(quotas);
   return names.length === 0 ? '-' : columns(names.map((name) => [show.text(name), show.limit(quotas[name])]));
+}
+
+/** Each quota's usage in the agent's process next to its limit, and the overage after a downgrade. */
+function usageText(usage: JsonObject, show: Show): string {
+  const names = Object.keys(usage);
+  if (names.length === 0) return '-';
+  return columns(
+    names.map((name) => {
+      const quota = field(usage, name);
+      const over = typeof quota.overage === 'number' && quota.overage > 0 ? ` (${show.number(quota.overage)} over the limit)` : '';
+      return [show.text(name), `${show.number(quota.current)} of ${show.limit(quota.limit)}${over}`];
+    }),
+  );
 }
 
 function graceText(grace: JsonObject, show: Show): string {

@@ -1,6 +1,8 @@
 import { ContainerModule, type ServiceIdentifier } from 'inversify';
 import { NodeTimers } from '../../adapters/system/node-timers.js';
 import { SystemClock } from '../../adapters/system/system-clock.js';
+import { UsageQuotas } from '../../domain/enforcement/usage-quota.js';
+import type { ExpireLicense } from '../../domain/expiry/expire-license.js';
 import type { TextGate } from '../../domain/model/safe-text.js';
 import { UsageCounters } from '../../domain/telemetry/usage-counters.js';
 import type { Clock, MonotonicClock } from '../../ports/clock.port.js';
@@ -15,8 +17,9 @@ export const HIGH_WATER_CLOCK: ServiceIdentifier<HighWaterClock> = Symbol.for('s
 
 /**
  * Configuration, the text gate, the logger, the clock licenses are judged by (the high-water clock
- * over whatever wall clock the `system` module binds), and the usage counters that the enforcement
- * feeds and the backend module sends (DESIGN §12), whichever modules a host replaces. Not
+ * over whatever wall clock the `system` module binds), the usage of each quota, and the usage
+ * counters that enforcement and usage feed and the backend module sends (DESIGN §12), whichever
+ * modules a host replaces. Not
  * replaceable: this is policy.
  */
 export function coreModule(config: AgentConfig, logger: Logger, gate: TextGate): ContainerModule {
@@ -24,7 +27,8 @@ export function coreModule(config: AgentConfig, logger: Logger, gate: TextGate):
     bind<AgentConfig>(TYPES.Config).toConstantValue(config);
     bind<Logger>(TYPES.Logger).toConstantValue(logger);
     bind<TextGate>(TYPES.TextGate).toConstantValue(gate);
-    bind(TYPES.UsageCounters).toConstantValue(new UsageCounters());
+    const usageCounters = new UsageCounters();
+    bind(TYPES.UsageCounters).toConstantValue(usageCounters);
     bind(HIGH_WATER_CLOCK)
       .toResolvedValue(
         async (wallClock: Clock, store: HighWaterMarkStore, monotonic: MonotonicClock | undefined) => {
@@ -37,6 +41,15 @@ export function coreModule(config: AgentConfig, logger: Logger, gate: TextGate):
       .inSingletonScope();
     bind(TYPES.Clock).toService(HIGH_WATER_CLOCK);
     bind(TYPES.TrustedTime).toService(HIGH_WATER_CLOCK);
+    // Policy too: one usage per quota and process, judged by the license in force; its changes feed
+    // the peaks sent with the token request (when telemetry is on).
+    const usageObserver = config.telemetryEnabled ? usageCounters : null;
+    bind(TYPES.UsageQuotas)
+      .toResolvedValue(
+        (expireLicense: ExpireLicense) => new UsageQuotas(() => expireLicense.current().license.quotas, usageObserver),
+        [TYPES.ExpireLicense],
+      )
+      .inSingletonScope();
   });
 }
 

@@ -1,5 +1,6 @@
 import { ContainerModule } from 'inversify';
 import { PrometheusLicenseMetrics, type PrometheusMetricsOptions } from '../../adapters/prometheus/prometheus-license-metrics.js';
+import type { UsageQuotas } from '../../domain/enforcement/usage-quota.js';
 import type { ExpireLicense } from '../../domain/expiry/expire-license.js';
 import type { Clock } from '../../ports/clock.port.js';
 import type { FleetView } from '../../ports/fleet-membership.port.js';
@@ -17,7 +18,14 @@ export function prometheusMetricsModule(options: PrometheusMetricsOptions = {}):
   return new ContainerModule(({ bind }) => {
     bind(TYPES.Metrics)
       .toResolvedValue(
-        (config: AgentConfig, expireLicense: ExpireLicense, clock: Clock, fleet: FleetView | undefined, instanceIds: InstanceIdStore | undefined) =>
+        (
+          config: AgentConfig,
+          expireLicense: ExpireLicense,
+          clock: Clock,
+          usage: UsageQuotas,
+          fleet: FleetView | undefined,
+          instanceIds: InstanceIdStore | undefined,
+        ) =>
           new PrometheusLicenseMetrics(
             {
               current: () => expireLicense.current(),
@@ -28,6 +36,8 @@ export function prometheusMetricsModule(options: PrometheusMetricsOptions = {}):
               version: AGENT_VERSION,
               fleet: fleet ?? null,
               instanceCloned: () => instanceIds?.cloned?.() ?? false,
+              usage: () => usage.report(),
+              enforcementMode: config.enforcementMode,
             },
             options,
           ),
@@ -35,6 +45,7 @@ export function prometheusMetricsModule(options: PrometheusMetricsOptions = {}):
           TYPES.Config,
           TYPES.ExpireLicense,
           TYPES.Clock,
+          TYPES.UsageQuotas,
           { serviceIdentifier: TYPES.Fleet, optional: true },
           { serviceIdentifier: TYPES.InstanceIdStore, optional: true },
         ],

@@ -2,6 +2,7 @@ import type { Feature } from '../model/feature.js';
 import type { License } from '../model/license.js';
 import { withinQuota, type QuotaName } from '../model/quota.js';
 import { tierName, type Tier } from '../model/tier.js';
+import { fitsCapacity } from './usage-quota.js';
 
 export interface QuotaDenial {
   readonly kind: 'quota';
@@ -9,6 +10,8 @@ export interface QuotaDenial {
   readonly quota: QuotaName;
   readonly limit: number;
   readonly requested: number;
+  /** Usage quotas only (`requireCapacity`): the units already in use, which `requested` would add to. */
+  readonly current?: number;
 }
 
 export interface FeatureDenial {
@@ -26,6 +29,13 @@ export function checkQuota(license: License, quota: QuotaName, requested: number
   return { kind: 'quota', tier: license.tier, quota, limit, requested };
 }
 
+/** Null when `requested` more units fit next to the `current` usage of `quota` under the license's limit. */
+export function checkCapacity(license: License, quota: QuotaName, current: number, requested: number): QuotaDenial | null {
+  const limit = license.quotas[quota];
+  if (fitsCapacity(limit, current, requested)) return null;
+  return { kind: 'quota', tier: license.tier, quota, limit: limit ?? 0, requested, current };
+}
+
 /** Null when the license grants `feature`. */
 export function checkFeature(license: License, feature: Feature): FeatureDenial | null {
   return license.features.includes(feature) ? null : { kind: 'feature', tier: license.tier, feature };
@@ -34,28 +44,13 @@ export function checkFeature(license: License, feature: Feature): FeatureDenial 
 export function describeDenial(denial: Denial): string {
   const tier = tierName(denial.tier);
   if (denial.kind === 'feature') return `${denial.feature} is not available on the ${tier} tier`;
+  if (denial.current !== undefined) {
+    return `${denial.quota} is limited to ${denial.limit} on the ${tier} tier; ${denial.current} in use, ${denial.requested} more requested`;
+  }
   return `${denial.quota} is limited to ${denial.limit} on the ${tier} tier; ${denial.requested} requested`;
 }
 
-/**
- * Counts the queries running in this process against `max_concurrent_queries`. The limit is
- * read per call, so a new license applies to the next query at once.
- */
-export class ConcurrencyGate {
-  #active = 0;
-
-  get active(): number {
-    return this.#active;
-  }
-
-  /** Takes a slot when one is free under `limit` (null = unlimited); false when full. */
-  tryEnter(limit: number | null): boolean {
-    if (limit !== null && this.#active >= limit) return false;
-    this.#active += 1;
-    return true;
-  }
-
-  leave(): void {
-    this.#active = Math.max(0, this.#active - 1);
-  }
+/** The name a denial is about: the quota or the feature (`X-License-Shadow-Denied`, telemetry). */
+export function deniedName(denial: Denial): string {
+  return denial.kind === 'quota' ? denial.quota : denial.feature;
 }

@@ -1,3 +1,4 @@
+import type { QuotaName } from './quota.js';
 import { trusted, type SafeText, type TextGate } from './safe-text.js';
 
 /**
@@ -134,7 +135,26 @@ export class FleetError extends LicenseAgentError {
   }
 }
 
-export type ErrorCode = LicenseTokenErrorCode | BackendErrorCode | ApiKeyErrorCode | CacheErrorCode | FleetErrorCode;
+export type QuotaErrorCode = 'QUOTA.EXCEEDED';
+
+/**
+ * A usage quota refused an acquisition (`agent.usage(quota).acquire(k)`): `current + requested`
+ * would exceed `limit`. Carries the numbers a host needs to answer its own client.
+ */
+export class QuotaExceededError extends LicenseAgentError {
+  readonly code: QuotaErrorCode = 'QUOTA.EXCEEDED';
+
+  constructor(
+    readonly quota: QuotaName,
+    readonly current: number,
+    readonly requested: number,
+    readonly limit: number,
+  ) {
+    super(`${quota} is limited to ${limit}; ${current} in use, ${requested} more requested`);
+  }
+}
+
+export type ErrorCode = LicenseTokenErrorCode | BackendErrorCode | ApiKeyErrorCode | CacheErrorCode | FleetErrorCode | QuotaErrorCode;
 
 /** A failure as every output shows it: a stable code and a message that passed the text gate. */
 export interface Failure {

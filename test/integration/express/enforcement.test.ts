@@ -1,9 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import express, { type Express, type RequestHandler } from 'express';
+import express, { type Express, type Request, type RequestHandler } from 'express';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { ExpressEnforcement } from '../../../src/adapters/express/enforcement.js';
+import { UsageQuotas, type EnforcementMode } from '../../../src/domain/enforcement/usage-quota.js';
 import { ExpireLicense } from '../../../src/domain/expiry/expire-license.js';
 import { GraceWarnings } from '../../../src/domain/expiry/grace-warnings.js';
 import { COMMUNITY_LICENSE, licenseFromToken, type License } from '../../../src/domain/model/license.js';
@@ -17,11 +18,12 @@ import { RecordingTelemetry } from '../../support/recording-telemetry.js';
 const GRACE = 14 * DAY;
 const UPGRADE_URL = 'https://example.test/upgrade';
 
-function setUp() {
+function setUp(mode: EnforcementMode = 'enforce') {
   const clock = new FixedClock();
   const logger = new RecordingLogger();
   const telemetry = new RecordingTelemetry();
   const state = new LicenseState(clock.now());
+  const usage = new UsageQuotas(() => state.current().license.quotas);
   const enforcement = new ExpressEnforcement({
     snapshot: () => state.current(),
     currentAt: (nowMs) => new ExpireLicense(state, clock, logger).current(nowMs),
@@ -29,6 +31,9 @@ function setUp() {
     graceWarnings: new GraceWarnings(clock, logger),
     telemetry,
     upgradeUrl: UPGRADE_URL,
+    usage,
+    mode,
+    logger,
   });
   const install = (tier: Tier, expiresInMs = 365 * DAY, overrides: Partial<Parameters<typeof aLicenseClaims>[1]> = {}) => {
     const claims = aLicenseClaims(clock.now(), { tier, expiresAt: new Date(clock.now().getTime() + expiresInMs), ...overrides });
@@ -38,7 +43,7 @@ function setUp() {
     );
     state.install(license, [], clock.now());
   };
-  return { clock, logger, telemetry, state, enforcement, install };
+  return { clock, logger, telemetry, state, usage, enforcement, install };
 }
 
 /** A request handler that waits until the test releases it. */
@@ -97,7 +102,7 @@ describe('ExpressEnforcement', () => {
       message: 'max_result_rows is limited to 10000 on the Community tier; 10001 requested',
       upgrade_url: UPGRADE_URL,
     });
-    expect(s.telemetry.denials).toEqual([{ kind: 'quota', name: 'max_result_rows' }]);
+    expect(s.telemetry.denials).toEqual([{ kind: 'quota', name: 'max_result_rows', mode: 'enforce' }]);
   });
 
   it('answers 400 when the measured amount is not a number', async () => {
@@ -277,7 +282,7 @@ describe('ExpressEnforcement', () => {
     app.get('/f', s.enforcement.requireFeature('federation'), ok);
     s.install('pro', 365 * DAY, { features: ['repl'] });
     await request(app).get('/f').expect(402);
-    expect(s.telemetry.denials).toEqual([{ kind: 'feature', name: 'federation' }]);
+    expect(s.telemetry.denials).toEqual([{ kind: 'feature', name: 'federation', mode: 'enforce' }]);
   });
 
   describe('the measured amount of a quota gate', () => {
@@ -435,3 +440,189 @@ function countClosedResponses(app: Express): { count: number } {
   });
   return closed;
 }
+
+describe('usage quotas, capping and shadow mode', () => {
+  let server: Server | undefined;
+  afterEach(async () => {
+    server?.closeAllConnections();
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    server = undefined;
+  });
+  const listen = async (app: Express) => {
+    server = app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server?.once('listening', resolve));
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  };
+  const ok: RequestHandler = (req, res) => {
+    res.json({ ok: true, tier: req.license?.tier, rows: req.licenseCap?.('max_result_rows') ?? 'none' });
+  };
+  const rowsParam = (req: Request) => (req.query.rows === undefined ? undefined : Number(req.query.rows));
+
+  describe('requireCapacity', () => {
+    it('answers 402 with current, requested and limit when usage + measure exceeds the limit; only checks', async () => {
+      const s = setUp();
+      const app = express();
+      app.post('/views', s.enforcement.requireCapacity('max_materialized_views', () => 1), ok);
+      await request(app).post('/views').expect(200);
+      expect(s.usage.counter('max_materialized_views').current).toBe(0); // a check: the handler acquires
+      s.usage.counter('max_materialized_views').set(1);
+      const { body } = await request(app).post('/views').expect(402);
+      expect(body).toEqual({
+        error: 'quota_exceeded',
+        tier: 'Community',
+        quota: 'max_materialized_views',
+        limit: 1,
+        current: 1,
+        requested: 1,
+        message: 'max_materialized_views is limited to 1 on the Community tier; 1 in use, 1 more requested',
+        upgrade_url: UPGRADE_URL,
+      });
+      expect(s.telemetry.denials).toEqual([{ kind: 'quota', name: 'max_materialized_views', mode: 'enforce' }]);
+    });
+
+    it('judges by the license pinned for the request: an upgrade makes room at once, a downgrade refuses above it', async () => {
+      const s = setUp();
+      const app = express();
+      app.post('/clusters', s.enforcement.requireCapacity('max_clusters', (req) => Number(req.query.n)), ok);
+      s.usage.counter('max_clusters').set(1);
+      await request(app).post('/clusters?n=1').expect(402);
+      s.install('pro'); // 5 clusters
+      await request(app).post('/clusters?n=4').expect(200);
+      await request(app).post('/clusters?n=5').expect(402);
+      s.usage.counter('max_clusters').set(3);
+      s.install('community'); // downgrade: 3 exist, limit 1
+      expect((await request(app).post('/clusters?n=0').expect(402)).body).toMatchObject({ current: 3, requested: 0, limit: 1 });
+    });
+
+    it('answers 400 for an amount that is not a non-negative number, and refuses unknown quotas when built', async () => {
+      const s = setUp();
+      const app = express();
+      app.post('/c', s.enforcement.requireCapacity('max_clusters', (req) => Number(req.query.n)), ok);
+      expect((await request(app).post('/c?n=-1').expect(400)).body.error).toBe('invalid_request');
+      expect(() => s.enforcement.requireCapacity('max_rows' as never, () => 1)).toThrow(TypeError);
+      expect(() => s.enforcement.requireCapacity('max_clusters', 'n' as never)).toThrow(TypeError);
+    });
+  });
+
+  describe('capQuota', () => {
+    const capped = (s: ReturnType<typeof setUp>) => {
+      const app = express();
+      app.get('/q', s.enforcement.capQuota('max_result_rows', rowsParam), ok);
+      return app;
+    };
+
+    it('caps an unstated amount at the limit: X-License-Capped and req.licenseCap()', async () => {
+      const s = setUp();
+      const response = await request(capped(s)).get('/q').expect(200, { ok: true, tier: 'community', rows: 10_000 });
+      expect(response.headers['x-license-capped']).toBe('max_result_rows=10000');
+      expect(s.telemetry.denials).toEqual([]); // capping is not a refusal
+    });
+
+    it('lets an explicit amount within the limit through uncapped, and answers 402 above it', async () => {
+      const s = setUp();
+      const within = await request(capped(s)).get('/q?rows=500').expect(200, { ok: true, tier: 'community', rows: 500 });
+      expect(within.headers['x-license-capped']).toBeUndefined();
+      const { body } = await request(capped(s)).get('/q?rows=10001').expect(402);
+      expect(body).toMatchObject({ error: 'quota_exceeded', quota: 'max_result_rows', limit: 10_000, requested: 10_001 });
+      expect(body).not.toHaveProperty('current');
+    });
+
+    it('caps nothing on an unlimited quota: no header, licenseCap is null', async () => {
+      const s = setUp();
+      s.install('enterprise');
+      const response = await request(capped(s)).get('/q').expect(200);
+      expect(response.body.rows).toBe('none'); // null
+      expect(response.headers['x-license-capped']).toBeUndefined();
+    });
+
+    it('fails closed on a cut query string (a dropped rows= is not "unstated") and on a bad amount', async () => {
+      const s = setUp();
+      await request(capped(s)).get(`/q?${'&'.repeat(1000)}rows=50000`).expect(400);
+      const bad = express();
+      bad.get('/q', s.enforcement.capQuota('max_result_rows', () => Number.NaN), ok);
+      await request(bad).get('/q').expect(400);
+      expect(() => s.enforcement.capQuota('max_concurrent_queries' as never, rowsParam)).toThrow(TypeError);
+    });
+
+    it('lists every capped quota in the header when a route caps two', async () => {
+      const s = setUp();
+      const app = express();
+      app.get('/q', s.enforcement.capQuota('max_result_rows', () => undefined), s.enforcement.capQuota('max_joins', () => null), ok);
+      expect((await request(app).get('/q').expect(200)).headers['x-license-capped']).toBe('max_result_rows=10000, max_joins=2');
+    });
+  });
+
+  describe('limitConcurrency on the usage of max_concurrent_queries', () => {
+    it('shows running queries as usage, and a downgrade under them keeps them running but admits no more', async () => {
+      const s = setUp();
+      s.install('pro');
+      const hold = holdUntilReleased();
+      const app = express();
+      app.get('/q', s.enforcement.limitConcurrency(), hold.handler, ok);
+      const url = await listen(app);
+      const running = Array.from({ length: 6 }, () => fetch(`${url}/q`));
+      await until(() => hold.held() === 6);
+      expect(s.usage.report().max_concurrent_queries).toEqual({ current: 6, limit: 50, overage: 0 });
+
+      s.install('community'); // 4 allowed
+      expect(s.usage.report().max_concurrent_queries).toEqual({ current: 6, limit: 4, overage: 2 });
+      expect((await fetch(`${url}/q`)).status).toBe(429);
+      hold.releaseAll();
+      expect((await Promise.all(running)).map((r) => r.status)).toEqual([200, 200, 200, 200, 200, 200]);
+      await until(() => s.usage.counter('max_concurrent_queries').current === 0);
+    });
+  });
+
+  describe('shadow mode', () => {
+    it('lets every would-be 402 through, marks it, counts it with mode="shadow" and logs it at most once a minute per gate', async () => {
+      const s = setUp('shadow');
+      const app = express();
+      app.get('/q', s.enforcement.requireQuota('max_result_rows', (req) => Number(req.query.rows)), s.enforcement.requireQuota('max_joins', (req) => Number(req.query.joins)), ok);
+      app.get('/f', s.enforcement.requireFeature('federation'), ok);
+      s.install('pro', 365 * DAY, { features: ['repl'] });
+
+      const both = await request(app).get('/q?rows=2000000&joins=9').expect(200);
+      expect(both.headers['x-license-shadow-denied']).toBe('max_result_rows, max_joins');
+      const within = await request(app).get('/q?rows=1&joins=1').expect(200);
+      expect(within.headers['x-license-shadow-denied']).toBeUndefined();
+      for (let i = 0; i < 5; i += 1) await request(app).get('/q?rows=2000000&joins=0').expect(200);
+      expect((await request(app).get('/f').expect(200)).headers['x-license-shadow-denied']).toBe('federation');
+
+      expect(s.telemetry.denials.filter((d) => d.name === 'max_result_rows')).toHaveLength(6);
+      expect(s.telemetry.denials.every((d) => d.mode === 'shadow')).toBe(true);
+      expect(s.logger.at('warn')).toEqual([
+        'Shadow enforcement let through what it would refuse: max_result_rows is limited to 1000000 on the Pro tier; 2000000 requested',
+        'Shadow enforcement let through what it would refuse: max_joins is limited to 5 on the Pro tier; 9 requested',
+        'Shadow enforcement let through what it would refuse: federation is not available on the Pro tier',
+      ]);
+      s.clock.advance(60_000);
+      await request(app).get('/q?rows=2000000&joins=0').expect(200);
+      expect(s.logger.at('warn')).toHaveLength(4);
+      expect(s.logger.entries.at(-1)?.fields).toMatchObject({ name: 'max_result_rows', refusal: 402, unlogged_since_last: 5 });
+    });
+
+    it('lets a would-be 429 run and counts it as usage; an explicit amount over a cap passes, marked', async () => {
+      const s = setUp('shadow');
+      const hold = holdUntilReleased();
+      const app = express();
+      app.get('/q', s.enforcement.capQuota('max_result_rows', rowsParam), s.enforcement.limitConcurrency(), hold.handler, ok);
+      const url = await listen(app);
+      const running = Array.from({ length: 5 }, (_, i) => fetch(`${url}/q?rows=${i === 4 ? 20_000 : 1}`));
+      await until(() => hold.held() === 5);
+      expect(s.usage.report().max_concurrent_queries).toEqual({ current: 5, limit: 4, overage: 1 });
+      hold.releaseAll();
+      const responses = await Promise.all(running);
+      expect(responses.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
+      const marks = responses.map((r) => r.headers.get('x-license-shadow-denied') ?? '');
+      expect(marks.filter((mark) => mark.includes('max_concurrent_queries'))).toHaveLength(1); // the fifth to arrive
+      expect(marks[4]).toMatch(/^max_result_rows(, max_concurrent_queries)?$/); // rows=20000 over the limit of 10000
+      expect(s.telemetry.denials).toEqual(
+        expect.arrayContaining([
+          { kind: 'quota', name: 'max_concurrent_queries', mode: 'shadow' },
+          { kind: 'quota', name: 'max_result_rows', mode: 'shadow' },
+        ]),
+      );
+      await until(() => s.usage.counter('max_concurrent_queries').current === 0);
+    });
+  });
+});

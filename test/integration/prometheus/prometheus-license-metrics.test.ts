@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
 import { PrometheusLicenseMetrics } from '../../../src/adapters/prometheus/prometheus-license-metrics.js';
+import { UsageQuotas } from '../../../src/domain/enforcement/usage-quota.js';
 import { COMMUNITY_LICENSE, licenseFromToken } from '../../../src/domain/model/license.js';
 import { LicenseState } from '../../../src/domain/model/license-state.js';
 import { DAY, FixedClock, HOUR } from '../../support/fixed-clock.js';
@@ -114,13 +115,49 @@ describe('PrometheusLicenseMetrics', () => {
     expect(await sample('softclient4es_license_last_successful_refresh_timestamp_seconds')).toBe(0);
   });
 
-  it('counts enforcement denials by kind and name', async () => {
+  it('counts enforcement denials by kind, name and mode (shadow: let through)', async () => {
     const { metrics, sample } = setUp();
-    metrics.enforcementDenied({ kind: 'quota', name: 'max_joins' });
-    metrics.enforcementDenied({ kind: 'feature', name: 'federation' });
-    metrics.enforcementDenied({ kind: 'quota', name: 'max_joins' });
-    expect(await sample('softclient4es_license_enforcement_denials_total{kind="quota",name="max_joins"}')).toBe(2);
-    expect(await sample('softclient4es_license_enforcement_denials_total{kind="feature",name="federation"}')).toBe(1);
+    metrics.enforcementDenied({ kind: 'quota', name: 'max_joins', mode: 'enforce' });
+    metrics.enforcementDenied({ kind: 'feature', name: 'federation', mode: 'enforce' });
+    metrics.enforcementDenied({ kind: 'quota', name: 'max_joins', mode: 'enforce' });
+    metrics.enforcementDenied({ kind: 'quota', name: 'max_joins', mode: 'shadow' });
+    expect(await sample('softclient4es_license_enforcement_denials_total{kind="quota",name="max_joins",mode="enforce"}')).toBe(2);
+    expect(await sample('softclient4es_license_enforcement_denials_total{kind="feature",name="federation",mode="enforce"}')).toBe(1);
+    expect(await sample('softclient4es_license_enforcement_denials_total{kind="quota",name="max_joins",mode="shadow"}')).toBe(1);
+  });
+
+  it('exports the enforcement mode as a one-hot gauge, enforce by default', async () => {
+    const { sample } = setUp();
+    expect(await sample('softclient4es_license_enforcement_mode{mode="enforce"}')).toBe(1);
+    expect(await sample('softclient4es_license_enforcement_mode{mode="shadow"}')).toBe(0);
+    const clock = new FixedClock();
+    const state = new LicenseState(clock.now());
+    const shadow = new PrometheusLicenseMetrics(
+      { current: () => state.current(), clock, apiKeyConfigured: false, refreshEnabled: false, clockSuspect: () => false, version: '1', enforcementMode: 'shadow' },
+      { processMetrics: false },
+    );
+    const text = await shadow.render();
+    expect(text).toContain('softclient4es_license_enforcement_mode{mode="shadow"} 1');
+    expect(text).toContain('softclient4es_license_enforcement_mode{mode="enforce"} 0');
+  });
+
+  it('exports each quota\'s usage and its overage above the limit in force, read at scrape time', async () => {
+    const clock = new FixedClock();
+    const state = new LicenseState(clock.now());
+    const usage = new UsageQuotas(() => state.current().license.quotas);
+    const metrics = new PrometheusLicenseMetrics(
+      { current: () => state.current(), clock, apiKeyConfigured: false, refreshEnabled: false, clockSuspect: () => false, version: '1', usage: () => usage.report() },
+      { processMetrics: false },
+    );
+    usage.counter('max_materialized_views').set(3); // Community allows 1: a downgrade left 3
+    usage.counter('max_concurrent_queries').take(2);
+    const text = await metrics.render();
+    expect(text).toContain('softclient4es_license_quota_usage{quota="max_materialized_views"} 3');
+    expect(text).toContain('softclient4es_license_quota_overage{quota="max_materialized_views"} 2');
+    expect(text).toContain('softclient4es_license_quota_usage{quota="max_concurrent_queries"} 2');
+    expect(text).toContain('softclient4es_license_quota_overage{quota="max_concurrent_queries"} 0');
+    usage.counter('max_materialized_views').set(1);
+    expect(await metrics.render()).toContain('softclient4es_license_quota_overage{quota="max_materialized_views"} 0');
   });
 
   it('adds the default process metrics unless told not to', async () => {

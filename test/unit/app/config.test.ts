@@ -411,3 +411,30 @@ describe('loadConfig: SOFTCLIENT4ES_INSTANCE_ON_CLONE', () => {
     ]);
   });
 });
+
+describe('SOFTCLIENT4ES_ENFORCEMENT_MODE', () => {
+  it('is enforce by default, and reads enforce or shadow in any case', () => {
+    expect(load({}).enforcementMode).toBe('enforce');
+    expect(load({ SOFTCLIENT4ES_ENFORCEMENT_MODE: 'shadow' }).enforcementMode).toBe('shadow');
+    expect(load({ SOFTCLIENT4ES_ENFORCEMENT_MODE: ' Shadow ' }).enforcementMode).toBe('shadow');
+    expect(load({ SOFTCLIENT4ES_ENFORCEMENT_MODE: 'ENFORCE' }).enforcementMode).toBe('enforce');
+    expect(load({ SOFTCLIENT4ES_ENFORCEMENT_MODE: '' }).enforcementMode).toBe('enforce');
+  });
+
+  it.each(['dry-run', 'off', 'true'])('refuses %j with one line naming the variable and the two modes', (value) => {
+    expect(() => load({ SOFTCLIENT4ES_ENFORCEMENT_MODE: value })).toThrow(
+      new ConfigError([{ variable: 'SOFTCLIENT4ES_ENFORCEMENT_MODE', expected: 'enforce or shadow', received: value as never }]),
+    );
+    expect(() => load({ SOFTCLIENT4ES_ENFORCEMENT_MODE: value })).toThrow(`Invalid SOFTCLIENT4ES_ENFORCEMENT_MODE: expected enforce or shadow (got "${value}")`);
+  });
+
+  it('is reported together with the other bad variables', () => {
+    let error: unknown;
+    try {
+      load({ SOFTCLIENT4ES_ENFORCEMENT_MODE: 'soft', SOFTCLIENT4ES_LICENSE_GRACE_PERIOD: 'long' });
+    } catch (caught) {
+      error = caught;
+    }
+    expect((error as ConfigError).problems.map((problem) => problem.variable).sort()).toEqual(['SOFTCLIENT4ES_ENFORCEMENT_MODE', 'SOFTCLIENT4ES_LICENSE_GRACE_PERIOD']);
+  });
+});

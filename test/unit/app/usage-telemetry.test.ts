@@ -112,9 +112,9 @@ describe('CountingLicenseTelemetry', () => {
   });
 
   it('counts quota and feature denials and passes every event on', () => {
-    telemetry.enforcementDenied({ kind: 'quota', name: 'max_result_rows' });
-    telemetry.enforcementDenied({ kind: 'quota', name: 'max_result_rows' });
-    telemetry.enforcementDenied({ kind: 'feature', name: 'flight_sql' });
+    telemetry.enforcementDenied({ kind: 'quota', name: 'max_result_rows', mode: 'enforce' });
+    telemetry.enforcementDenied({ kind: 'quota', name: 'max_result_rows', mode: 'enforce' });
+    telemetry.enforcementDenied({ kind: 'feature', name: 'flight_sql', mode: 'enforce' });
     telemetry.refreshFinished({ outcome: 'refreshed', reason: null });
 
     expect(counters.snapshot()).toMatchObject({ quotaDenials: { max_result_rows: 2 }, featureDenials: { flight_sql: 1 } });
@@ -122,19 +122,19 @@ describe('CountingLicenseTelemetry', () => {
     expect(recorded.refreshes).toEqual([{ outcome: 'refreshed', reason: null }]);
   });
 
-  it('counts a shadow-mode would-be denial like an enforced one (events may say which)', () => {
+  it('counts a shadow-mode would-be denial like an enforced one', () => {
     const shadow = { kind: 'quota', name: 'max_joins', mode: 'shadow' } as const;
     telemetry.enforcementDenied(shadow);
-    telemetry.enforcementDenied({ kind: 'quota', name: 'max_joins' });
+    telemetry.enforcementDenied({ kind: 'quota', name: 'max_joins', mode: 'enforce' });
 
     expect(counters.snapshot().quotaDenials).toEqual({ max_joins: 2 });
     expect(recorded.denials[0]).toBe(shadow);
   });
 
   it('passes on, but never counts, a name that is not a quota or feature of the contract', () => {
-    telemetry.enforcementDenied({ kind: 'quota', name: '/customers?id=42' });
-    telemetry.enforcementDenied({ kind: 'feature', name: 'max_joins' });
-    telemetry.enforcementDenied({ kind: 'quota', name: 'repl' });
+    telemetry.enforcementDenied({ kind: 'quota', name: '/customers?id=42', mode: 'enforce' });
+    telemetry.enforcementDenied({ kind: 'feature', name: 'max_joins', mode: 'enforce' });
+    telemetry.enforcementDenied({ kind: 'quota', name: 'repl', mode: 'enforce' });
 
     expect(counters.snapshot()).toMatchObject({ quotaDenials: {}, featureDenials: {} });
     expect(recorded.denials).toHaveLength(3);

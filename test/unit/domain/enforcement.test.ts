@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { checkFeature, checkQuota, ConcurrencyGate, describeDenial } from '../../../src/domain/enforcement/enforcement.js';
+import { checkCapacity, checkFeature, checkQuota, describeDenial } from '../../../src/domain/enforcement/enforcement.js';
+import { UsageCounter } from '../../../src/domain/enforcement/usage-quota.js';
 import { COMMUNITY_LICENSE, type License } from '../../../src/domain/model/license.js';
 import { TIER_DEFAULT_QUOTAS } from '../../../src/domain/model/quota.js';
 
@@ -25,32 +26,73 @@ describe('enforcement rules', () => {
   });
 });
 
-describe('ConcurrencyGate', () => {
-  it('admits up to the limit, then refuses until a slot is released', () => {
-    const gate = new ConcurrencyGate();
-    expect([1, 2, 3].map(() => gate.tryEnter(2))).toEqual([true, true, false]);
-    gate.leave();
-    expect(gate.tryEnter(2)).toBe(true);
-    expect(gate.active).toBe(2);
+describe('checkCapacity', () => {
+  it('allows usage + requested up to the limit and denies above it, with the usage in the denial', () => {
+    expect(checkCapacity(COMMUNITY_LICENSE, 'max_clusters', 0, 1)).toBeNull();
+    const denial = checkCapacity(COMMUNITY_LICENSE, 'max_clusters', 1, 1);
+    expect(denial).toEqual({ kind: 'quota', tier: 'community', quota: 'max_clusters', limit: 1, current: 1, requested: 1 });
+    expect(describeDenial(denial!)).toBe('max_clusters is limited to 1 on the Community tier; 1 in use, 1 more requested');
   });
 
-  it('applies a new, lower limit to the next query at once', () => {
-    const gate = new ConcurrencyGate();
-    gate.tryEnter(50);
-    gate.tryEnter(50);
-    expect(gate.tryEnter(1)).toBe(false);
+  it('denies any request once a downgrade left usage above the limit, even 0 more', () => {
+    expect(checkCapacity(COMMUNITY_LICENSE, 'max_materialized_views', 3, 0)).toMatchObject({ current: 3, requested: 0, limit: 1 });
   });
 
-  it('never counts below zero: a stray release does not add a slot', () => {
-    const gate = new ConcurrencyGate();
-    gate.leave();
-    gate.leave();
-    expect(gate.active).toBe(0);
-    expect([gate.tryEnter(1), gate.tryEnter(1)]).toEqual([true, false]);
+  it('never denies an unlimited quota', () => {
+    expect(checkCapacity(enterprise, 'max_clusters', Number.MAX_SAFE_INTEGER, 1)).toBeNull();
+  });
+});
+
+describe('UsageCounter (max_concurrent_queries and the usage quotas)', () => {
+  it('admits up to the limit, then refuses until a unit is released', () => {
+    const counter = new UsageCounter('max_concurrent_queries');
+    const releases = [1, 2, 3].map(() => counter.tryTake(1, 2));
+    expect(releases.map((release) => release !== null)).toEqual([true, true, false]);
+    releases[0]?.();
+    expect(counter.tryTake(1, 2)).not.toBeNull();
+    expect(counter.current).toBe(2);
+  });
+
+  it('applies a new, lower limit to the next acquisition at once', () => {
+    const counter = new UsageCounter('max_concurrent_queries');
+    counter.tryTake(1, 50);
+    counter.tryTake(1, 50);
+    expect(counter.tryTake(1, 1)).toBeNull();
+    expect(counter.current).toBe(2); // what runs is not undone
+  });
+
+  it('releases each acquisition once: a second call of a release does not add a unit', () => {
+    const counter = new UsageCounter('max_concurrent_queries');
+    const release = counter.tryTake(1, 1)!;
+    release();
+    release();
+    expect(counter.current).toBe(0);
+    expect([counter.tryTake(1, 1) !== null, counter.tryTake(1, 1) !== null]).toEqual([true, false]);
+  });
+
+  it('never counts below zero when set() lowered the count under outstanding acquisitions', () => {
+    const counter = new UsageCounter('max_materialized_views');
+    const release = counter.take(5);
+    counter.set(2);
+    release();
+    expect(counter.current).toBe(0);
   });
 
   it('admits anything when unlimited', () => {
-    const gate = new ConcurrencyGate();
-    for (let i = 0; i < 1000; i += 1) expect(gate.tryEnter(null)).toBe(true);
+    const counter = new UsageCounter('max_concurrent_queries');
+    for (let i = 0; i < 1000; i += 1) expect(counter.tryTake(1, null)).not.toBeNull();
+    expect(counter.current).toBe(1000);
+  });
+
+  it('keeps the peak since the last reset, which restarts from the usage now', () => {
+    const counter = new UsageCounter('max_clusters');
+    const releases = [counter.take(2), counter.take(3)];
+    releases.forEach((release) => release());
+    expect(counter.peak).toBe(5);
+    counter.set(1);
+    counter.resetPeak();
+    expect(counter.peak).toBe(1);
+    counter.take(1);
+    expect(counter.peak).toBe(2);
   });
 });
