@@ -125,12 +125,12 @@ export function simulate(label: string, refreshers: number, policy: RefreshSched
     let delay: number;
     if (down) {
       failures[who]! += 1;
-      delay = nextRefreshDelay({ status: 'failed', retryAfterMs: null, snapshot: expiries[who]! }, failures[who]!, at, policy, random);
+      delay = nextRefreshDelay({ status: 'failed', permanent: false, retryAfterMs: null, snapshot: expiries[who]! }, failures[who]!, at, policy, random);
     } else {
       if (failures[who]! > 0 && now >= outageEnd) lastRecovery = Math.max(lastRecovery, now);
       failures[who] = 0;
       expiries[who] = snapshotExpiringAt(now + tokenLifetimeMs);
-      delay = nextRefreshDelay({ status: 'refreshed', retryAfterMs: null, snapshot: expiries[who]! }, 0, at, policy, random);
+      delay = nextRefreshDelay({ status: 'refreshed', permanent: false, retryAfterMs: null, snapshot: expiries[who]! }, 0, at, policy, random);
     }
     agenda.push(now + delay, who);
   }

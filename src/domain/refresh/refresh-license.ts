@@ -22,6 +22,8 @@ export interface RefreshOutcome {
   /** The license in force afterwards. */
   readonly snapshot: LicenseSnapshot;
   readonly failure: Failure | null;
+  /** The failure is one no retry can fix (a malformed API key, a key the backend rejected): no backoff. */
+  readonly permanent: boolean;
   readonly retryAfterMs: number | null;
   readonly finishedAt: Date;
 }
@@ -96,6 +98,7 @@ export class RefreshLicense {
       previousTier,
       snapshot: result.snapshot,
       failure,
+      permanent: result.backendFailedPermanently,
       retryAfterMs: result.retryAfterMs,
       finishedAt: this.clock.now(),
     };

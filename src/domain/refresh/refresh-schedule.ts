@@ -55,7 +55,8 @@ export function nominalRetryDelay(
 
 /**
  * How long to wait before the next periodic refresh. After a success (or a refresh that had no
- * backend call to make): the interval, or 80 % of the token's remaining lifetime if sooner, with
+ * backend call to make, or a failure no retry can fix — a malformed or rejected API key waits for
+ * the operator, not for a backoff): the interval, or 80 % of the token's remaining lifetime if sooner, with
  * ±10 % jitter. After the n-th failure in a row: full jitter around the nominal backoff (1 s
  * doubling to 5 min, then after an hour of failures on to 1 h): uniform between half a first retry
  * and twice the nominal, so that the nominal is the mean; never later than the interval, and never
@@ -64,14 +65,14 @@ export function nominalRetryDelay(
  * same few minutes, and they all return at once (`npm run bench:fleet`).
  */
 export function nextRefreshDelay(
-  outcome: Pick<RefreshOutcome, 'status' | 'retryAfterMs' | 'snapshot'>,
+  outcome: Pick<RefreshOutcome, 'status' | 'permanent' | 'retryAfterMs' | 'snapshot'>,
   consecutiveFailures: number,
   now: Date,
   policy: RefreshSchedulePolicy,
   random: () => number,
 ): number {
   const jittered = (ms: number) => ms * (1 + policy.jitter * (2 * random() - 1));
-  if (outcome.status !== 'failed') {
+  if (outcome.status !== 'failed' || outcome.permanent) {
     const expiresAt = outcome.snapshot.license.expiresAt;
     const lifetimeMs = expiresAt === null ? Number.POSITIVE_INFINITY : expiresAt.getTime() - now.getTime();
     const base = lifetimeMs > 0 ? Math.min(policy.intervalMs, policy.lifetimeShare * lifetimeMs) : policy.maxRetryMs;
@@ -91,6 +92,6 @@ export function nextRefreshDelay(
 export function delayAfterTakeover(snapshot: RefreshOutcome['snapshot'], now: Date, policy: RefreshSchedulePolicy, random: () => number): number {
   const token = snapshot.license.token;
   if (token === null) return policy.firstRetryMs;
-  const planned = nextRefreshDelay({ status: 'refreshed', retryAfterMs: null, snapshot }, 0, token.issuedAt, policy, random);
+  const planned = nextRefreshDelay({ status: 'refreshed', permanent: false, retryAfterMs: null, snapshot }, 0, token.issuedAt, policy, random);
   return Math.max(policy.firstRetryMs, planned - (now.getTime() - token.issuedAt.getTime()));
 }

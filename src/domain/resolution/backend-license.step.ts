@@ -6,7 +6,7 @@ import type { TokenBackend } from '../../ports/token-backend.port.js';
 import type { TrustedTime } from '../../ports/trusted-time.port.js';
 import { parseApiKey } from '../model/api-key.js';
 import type { CurrentLicenseSources } from '../model/license-sources.js';
-import { BackendError, describeFailure, failureFields, LicenseAgentError, LicenseTokenError, type Failure } from '../model/errors.js';
+import { ApiKeyError, BackendError, describeFailure, failureFields, LicenseAgentError, LicenseTokenError, type Failure } from '../model/errors.js';
 import { licenseFromToken, type License, type VerifiedLicenseToken } from '../model/license.js';
 import type { ResolutionTrail } from '../model/resolution-trail.js';
 import { trusted, type TextGate } from '../model/safe-text.js';
@@ -57,7 +57,8 @@ export class BackendLicenseStep {
       this.#logFailure(error, failure);
       const backendError = error instanceof BackendError ? error : null;
       trail.failed('api_key', failure, {
-        transient: backendError?.transient ?? true,
+        // A malformed API key stays malformed until the operator acts: no retry can help.
+        transient: backendError?.transient ?? !(error instanceof ApiKeyError),
         retryAfterMs: backendError?.retryAfterMs ?? null,
       });
       return null;

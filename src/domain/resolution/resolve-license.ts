@@ -22,6 +22,8 @@ export interface ResolutionResult {
   readonly backendFailure: ResolutionAttempt | null;
   /** How long the backend asked us to wait (429/503 `Retry-After`). */
   readonly retryAfterMs: number | null;
+  /** The API-key step failed for a reason no retry can fix (a malformed key, a key the backend rejected). */
+  readonly backendFailedPermanently: boolean;
 }
 
 /**
@@ -31,6 +33,8 @@ export interface ResolutionResult {
  */
 export class ResolveLicense {
   #graceClampWarned = false;
+  /** The fallback line last logged at its level; null once a license was in force since. */
+  #fallbackLogged: string | null = null;
 
   constructor(
     private readonly staticLicense: StaticLicenseStep,
@@ -47,12 +51,18 @@ export class ResolveLicense {
   async execute(): Promise<ResolutionResult> {
     const trail = new ResolutionTrail();
     const issued = (await this.staticLicense.attempt(trail)) ?? (await this.backendLicense.attempt(trail));
-    const backend = { backendFailure: trail.backendFailure ?? null, retryAfterMs: trail.backendRetryAfterMs };
+    const backendFailure = trail.backendFailure ?? null;
+    const backend = {
+      backendFailure,
+      retryAfterMs: trail.backendRetryAfterMs,
+      backendFailedPermanently: backendFailure !== null && !trail.backendFailedTransiently,
+    };
     if (issued === null && trail.backendFailedTransiently && this.#licenseInForceIsValid()) {
       return { snapshot: this.state.current(), replaced: false, attempts: trail.attempts(), ...backend };
     }
     const license = issued ?? (await this.cachedLicense.attempt(trail)) ?? this.#community(trail);
     const attempts = trail.attempts();
+    if (license.source !== 'community') this.#fallbackLogged = null;
     const change = this.state.install(license, attempts, this.clock.now());
     if (license.token !== null) this.trustedTime.accepted(license.token.issuedAt, license.source !== 'static');
     if (change.message !== null) this.logger.info(change.message, { tier: license.tier, source: license.source });
@@ -84,16 +94,18 @@ export class ResolveLicense {
   /**
    * The fallback, said as the original product says it (DESIGN §7): an ERROR when a license was
    * configured and none came of it — the API key's, or, without one, the static JWT's — else INFO.
+   * Said once while it lasts (DESIGN §7, amended: a condition that goes on is not repeated at its
+   * level): the retries of a Community agent repeat it at DEBUG until a license was in force again.
    */
   #community(trail: ResolutionTrail): License {
     const staticFailed = trail.attempts().some((attempt) => attempt.source === 'static' && attempt.outcome === 'failed');
-    if (this.settings.apiKeyConfigured) {
-      this.logger.error('Could not fetch license — falling back to Community mode');
-    } else if (staticFailed) {
-      this.logger.error('License expired or invalid — running in Community mode');
-    } else {
-      this.logger.info('Running in Community mode');
-    }
+    const [level, message] = this.settings.apiKeyConfigured
+      ? (['error', 'Could not fetch license — falling back to Community mode'] as const)
+      : staticFailed
+        ? (['error', 'License expired or invalid — running in Community mode'] as const)
+        : (['info', 'Running in Community mode'] as const);
+    this.logger[message === this.#fallbackLogged ? 'debug' : level](message);
+    this.#fallbackLogged = message;
     trail.used('community');
     return COMMUNITY_LICENSE;
   }

@@ -11,8 +11,8 @@ const expiringIn = (ms: number): LicenseSnapshot => {
   const license: License = { ...COMMUNITY_LICENSE, tier: 'pro', source: 'api_key', expiresAt: new Date(now.getTime() + ms) };
   return { license, degraded: false, resolution: [], installedAt: now };
 };
-const refreshed = (snapshot: LicenseSnapshot) => ({ status: 'refreshed' as const, retryAfterMs: null, snapshot });
-const failed = (retryAfterMs: number | null = null) => ({ status: 'failed' as const, retryAfterMs, snapshot: expiringIn(30 * DAY) });
+const refreshed = (snapshot: LicenseSnapshot) => ({ status: 'refreshed' as const, permanent: false, retryAfterMs: null, snapshot });
+const failed = (retryAfterMs: number | null = null) => ({ status: 'failed' as const, permanent: false, retryAfterMs, snapshot: expiringIn(30 * DAY) });
 
 describe('nextRefreshDelay', () => {
   it('waits the interval when the token lives much longer', () => {
@@ -44,7 +44,7 @@ describe('nextRefreshDelay', () => {
   });
 
   it('plans a refresh that made no backend call (skipped) like a success, never as a failure to back off from', () => {
-    const skipped = (snapshot: LicenseSnapshot) => ({ status: 'skipped' as const, retryAfterMs: null, snapshot });
+    const skipped = (snapshot: LicenseSnapshot) => ({ status: 'skipped' as const, permanent: false, retryAfterMs: null, snapshot });
     expect(nextRefreshDelay(skipped(expiringIn(365 * DAY)), 0, now, policy, middle)).toBe(24 * HOUR);
     expect(nextRefreshDelay(skipped(expiringIn(10 * HOUR)), 0, now, policy, middle)).toBe(8 * HOUR);
   });
@@ -79,6 +79,11 @@ describe('nextRefreshDelay', () => {
     }
     expect(sum / 2_000 / (90 * MINUTE)).toBeCloseTo(1, 1);
     expect(nextRefreshDelay(failed(), 1, now, policy, () => 0)).toBe(500);
+  });
+
+  it('does not back off after a failure no retry can fix (a malformed or rejected API key): it waits the interval', () => {
+    const community = { ...failed(), permanent: true, snapshot: { ...expiringIn(0), license: COMMUNITY_LICENSE } };
+    expect([1, 2, 3, 10].map((n) => nextRefreshDelay(community, n, now, policy, middle))).toEqual([24 * HOUR, 24 * HOUR, 24 * HOUR, 24 * HOUR]);
   });
 
   it('never backs off past the interval', () => {

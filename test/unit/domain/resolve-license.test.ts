@@ -120,6 +120,38 @@ describe('ResolveLicense', () => {
       expect(snapshot.license.source).toBe('community');
     });
 
+    it('reports a malformed key as a permanent failure: no retry can fix it', async () => {
+      const result = await h.build({ apiKey: 'pk-live-123' }).execute();
+
+      expect(result.backendFailedPermanently).toBe(true);
+    });
+
+    it('reports an unreachable backend as a failure a retry may fix', async () => {
+      h.backend.answer(new BackendError('BACKEND.UNREACHABLE', 'unreachable'));
+      const result = await h.build({ apiKey: API_KEY }).execute();
+
+      expect(result.backendFailedPermanently).toBe(false);
+    });
+
+    it('says the Community fallback at its level once while it lasts, at DEBUG on every retry, and again after a license was in force', async () => {
+      h.backend.answer(new BackendError('BACKEND.UNREACHABLE', 'unreachable'));
+      const resolve = h.build({ apiKey: API_KEY });
+      await resolve.execute();
+      await resolve.execute();
+      await resolve.execute();
+      const fallback = 'Could not fetch license — falling back to Community mode';
+      expect(h.logger.at('error').filter((m) => m === fallback)).toHaveLength(1);
+      expect(h.logger.at('debug').filter((m) => m === fallback)).toHaveLength(2);
+
+      h.backend.answer(issued(token({ tier: 'pro' })));
+      expect((await resolve.execute()).snapshot.license.tier).toBe('pro');
+      await resolve.cacheWritesSettled();
+      h.cache.jwt = null; // nothing to fall back on
+      h.backend.answer(new BackendError('BACKEND.REJECTED', 'revoked', { status: 401 }));
+      await resolve.execute();
+      expect(h.logger.at('error').filter((m) => m === fallback)).toHaveLength(2);
+    });
+
     it('on 401 logs the backend message at ERROR and falls through to the cache', async () => {
       h.cache.jwt = token({ tier: 'pro' });
       h.backend.answer(new BackendError('BACKEND.REJECTED', 'API key revoked by the administrator', { status: 401 }));
