@@ -243,7 +243,7 @@ export class LicenseAgent {
 
   /** `GET /healthz` and `GET /readyz`. */
   healthRouter(): Router {
-    return healthRouter(() => this.isReady());
+    return healthRouter(() => (this.#shuttingDown ? 'shutting_down' : this.#ready ? 'ready' : 'starting'));
   }
 
   /** `GET /metrics` in the Prometheus text format. */

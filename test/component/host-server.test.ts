@@ -40,9 +40,11 @@ describe('example host', () => {
   it('is live at once and ready after the initial resolution', async () => {
     const { agent, app } = await startHost();
     await request(app).get('/healthz').expect(200, { status: 'ok' });
-    await request(app).get('/readyz').expect(503);
+    await request(app).get('/readyz').expect(503, { status: 'starting', message: 'the initial license resolution has not finished' });
     await agent.start();
     await request(app).get('/readyz').expect(200, { status: 'ready' });
+    agent.beginShutdown();
+    await request(app).get('/readyz').expect(503, { status: 'shutting_down', message: 'the server is shutting down' });
   });
 
   it('resolves a Pro license with the API key and reports it on GET /admin/license', async () => {

@@ -139,6 +139,7 @@ describe('the built server refreshing its license', () => {
     const healthy = await fetch(`${started.url}/healthz`);
 
     expect(during.status).toBe(503);
+    expect(await during.json()).toEqual({ status: 'shutting_down', message: 'the server is shutting down' });
     expect(healthy.status).toBe(200); // still alive, only not ready: in-flight and new requests are served
     expect(await exited).toBe(0);
   });
