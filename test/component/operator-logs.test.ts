@@ -53,12 +53,14 @@ describe('logs an operator can act on', () => {
     const app = await host({ SOFTCLIENT4ES_API_KEY: '' });
     const chosen = await request(app).get('/demo/query?rows=1&secret=hunter2').set('X-Request-Id', 'req-42.a').expect(200);
     const generated = await request(app).get('/healthz').set('X-Request-Id', 'not an id; it has spaces').expect(200);
+    await request(app).get('/admin/license').set('X-Request-Id', 'mounted-1').expect(401);
 
     expect(chosen.headers['x-request-id']).toBe('req-42.a');
     expect(generated.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
     const access = logger.entries.filter((entry) => entry.message === 'request').map((entry) => entry.fields);
     expect(access).toContainEqual(expect.objectContaining({ request_id: 'req-42.a', method: 'GET', path: '/demo/query', status: 200 }));
     expect(access).toContainEqual(expect.objectContaining({ request_id: generated.headers['x-request-id'], path: '/healthz', status: 200 }));
+    expect(access).toContainEqual(expect.objectContaining({ request_id: 'mounted-1', path: '/admin/license', status: 401 })); // the mount prefix kept
     expect(JSON.stringify(access)).not.toContain('hunter2');
   });
 

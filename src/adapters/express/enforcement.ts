@@ -163,7 +163,7 @@ export class ExpressEnforcement {
       const license = this.#license(req, res);
       if (requested === null) {
         const limit = license.quotas[quota];
-        if (limit !== null) res.append(CAPPED_HEADER, `${quota}=${limit}`);
+        if (limit !== null) appendToList(res, CAPPED_HEADER, `${quota}=${limit}`);
         settleLicenseCap(req, res, quota, limit);
         next();
         return;
@@ -266,7 +266,7 @@ export class ExpressEnforcement {
     const name = deniedName(denial);
     if (this.#shadow) {
       this.options.telemetry.enforcementDenied({ kind: denial.kind, name, mode: 'shadow' });
-      res.append(SHADOW_DENIED_HEADER, name);
+      appendToList(res, SHADOW_DENIED_HEADER, name);
       log.record(denial, status);
       return false;
     }
@@ -284,9 +284,19 @@ export class ExpressEnforcement {
           }
         : { error: 'feature_not_available', feature: denial.feature, ...common };
     if (status === 429) res.set('Retry-After', '1');
+    res.removeHeader(CAPPED_HEADER); // nothing is served: an earlier gate's cap does not apply
     res.status(status).json(body);
     return true;
   }
+}
+
+/**
+ * Adds `value` to a comma-separated list header (RFC 9110 §5.3) in one field line: Express's
+ * `res.append` would send one line per value, which some clients read as the last one only.
+ */
+function appendToList(res: Response, name: string, value: string): void {
+  const prior = res.getHeader(name);
+  res.setHeader(name, prior === undefined ? value : `${String(prior)}, ${value}`);
 }
 
 /** How many `&`-separated parameters the query string of `url` holds (empty ones included). */

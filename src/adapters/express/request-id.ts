@@ -21,16 +21,17 @@ export function requestIds(accessLog: Logger): RequestHandler {
     res.locals.requestId = id;
     res.set('X-Request-Id', id);
     const started = process.hrtime.bigint();
-    res.once('close', () => accessLog.info('request', accessFields(req, res, id, started)));
+    const path = req.path; // now, before a router mounted on a prefix strips it
+    res.once('close', () => accessLog.info('request', accessFields(req, res, id, path, started)));
     next();
   };
 }
 
-function accessFields(req: Request, res: Response, id: string, started: bigint) {
+function accessFields(req: Request, res: Response, id: string, path: string, started: bigint) {
   return {
     request_id: id,
     method: req.method,
-    path: req.path,
+    path,
     status: res.writableFinished ? res.statusCode : null, // null: the client went away first
     duration_ms: Number(process.hrtime.bigint() - started) / 1e6,
     remote: req.socket.remoteAddress ?? null,

@@ -16,6 +16,12 @@ import { RecordingLogger } from '../../support/recording-logger.js';
 import { RecordingTelemetry } from '../../support/recording-telemetry.js';
 
 const GRACE = 14 * DAY;
+
+/** How many field lines named `name` the response had on the wire (superagent keeps the raw IncomingMessage as `res`). */
+const fieldLines = (response: request.Response, name: string): number => {
+  const raw = (response as unknown as { res: { rawHeaders: string[] } }).res.rawHeaders;
+  return raw.filter((field, i) => i % 2 === 0 && field.toLowerCase() === name).length;
+};
 const UPGRADE_URL = 'https://example.test/upgrade';
 
 function setUp(mode: EnforcementMode = 'enforce') {
@@ -583,6 +589,7 @@ describe('usage quotas, capping and shadow mode', () => {
 
       const both = await request(app).get('/q?rows=2000000&joins=9').expect(200);
       expect(both.headers['x-license-shadow-denied']).toBe('max_result_rows, max_joins');
+      expect(fieldLines(both, 'x-license-shadow-denied')).toBe(1); // one line holding the list, not one line per gate
       const within = await request(app).get('/q?rows=1&joins=1').expect(200);
       expect(within.headers['x-license-shadow-denied']).toBeUndefined();
       for (let i = 0; i < 5; i += 1) await request(app).get('/q?rows=2000000&joins=0').expect(200);
