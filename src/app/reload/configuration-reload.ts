@@ -87,7 +87,10 @@ export class ConfigurationReload {
     }
     // Commit: nothing below awaits, so no verification or request sees half of the new set.
     const previous = sources.current();
-    const changed = changedNames(previous, prepared.sources, this.#adminToken, prepared.adminToken);
+    const changed = [
+      ...changedFiles(previous, prepared.sources, this.#adminToken, prepared.adminToken),
+      ...(prepared.verifier !== null && !sameKeyIds(verifier.trustedKeyIds, prepared.verifier.trustedKeyIds) ? ['trusted keys'] : []),
+    ];
     for (const secret of [prepared.sources.apiKey, prepared.sources.staticLicenseJwt, prepared.adminToken]) {
       if (secret !== null) this.parts.addSecret(secret);
     }
@@ -95,7 +98,7 @@ export class ConfigurationReload {
     if (prepared.verifier !== null && verifier instanceof ReloadableLicenseVerifier) verifier.replace(prepared.verifier);
     this.#adminToken = prepared.adminToken;
     this.#status = { lastAt: clock.now(), lastError: null };
-    logger.info(`Reloaded the license configuration${changed.length === 0 ? ': nothing changed in the secrets' : `: ${changed.join(', ')} changed`}`, {
+    logger.info(`Reloaded the license configuration${changed.length === 0 ? ': nothing changed' : `: ${changed.join(', ')} changed`}`, {
       changed,
       trusted_key_ids: prepared.verifier?.trustedKeyIds ?? null,
     });
@@ -143,11 +146,17 @@ async function readSecretFile(variable: string, path: string): Promise<string> {
   return value;
 }
 
-/** Which secrets a reload replaced, by variable name (never their values). */
-function changedNames(before: LicenseSources, after: LicenseSources, adminBefore: string | null, adminAfter: string | null): string[] {
+/** Which secret files a reload found changed, by variable name (never their values). */
+function changedFiles(before: LicenseSources, after: LicenseSources, adminBefore: string | null, adminAfter: string | null): string[] {
   return [
-    before.apiKey !== after.apiKey && 'SOFTCLIENT4ES_API_KEY',
-    before.staticLicenseJwt !== after.staticLicenseJwt && 'SOFTCLIENT4ES_LICENSE_KEY',
-    adminBefore !== adminAfter && 'SOFTCLIENT4ES_ADMIN_TOKEN',
+    before.apiKey !== after.apiKey && 'SOFTCLIENT4ES_API_KEY_FILE',
+    before.staticLicenseJwt !== after.staticLicenseJwt && 'SOFTCLIENT4ES_LICENSE_KEY_FILE',
+    adminBefore !== adminAfter && 'SOFTCLIENT4ES_ADMIN_TOKEN_FILE',
   ].filter((name): name is string => name !== false);
+}
+
+/** Whether two sets of trusted key ids are the same (order aside); unknown counts as changed. */
+function sameKeyIds(before: readonly string[] | undefined, after: readonly string[] | undefined): boolean {
+  if (before === undefined || after === undefined) return before === after;
+  return before.length === after.length && before.every((kid) => after.includes(kid));
 }

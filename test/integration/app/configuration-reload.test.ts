@@ -46,7 +46,7 @@ describe('LicenseAgent.reload', () => {
 
     const result = await agent.reload();
 
-    expect(result).toMatchObject({ kind: 'reloaded', changed: ['SOFTCLIENT4ES_API_KEY'], outcome: { status: 'refreshed' } });
+    expect(result).toMatchObject({ kind: 'reloaded', changed: ['SOFTCLIENT4ES_API_KEY_FILE'], outcome: { status: 'refreshed' } });
     expect(authorizations()).toEqual([`Bearer ${API_KEY}`, `Bearer ${ROTATED_KEY}`]);
     expect(agent.status().reload).toEqual({ last_at: expect.any(String), last_error: null });
     expect(everything()).not.toContain(ROTATED_KEY);
@@ -90,7 +90,8 @@ describe('LicenseAgent.reload', () => {
     expect(agent.current().license.tier).toBe('enterprise');
     writeFileSync(join(env.dir, 'trusted-keys.json'), JSON.stringify(jwksOf(env.key)));
 
-    expect(await agent.reload()).toMatchObject({ kind: 'reloaded', changed: [] });
+    expect(await agent.reload()).toMatchObject({ kind: 'reloaded', changed: ['trusted keys'] });
+    expect(logger.at('info')).toContain('Reloaded the license configuration: trusted keys changed');
 
     expect(agent.current().license.tier).toBe('community');
     expect(agent.status().resolution[0]).toMatchObject({ source: 'static', outcome: 'failed', code: 'LICENSE.UNKNOWN_KEY' });
