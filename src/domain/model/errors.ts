@@ -122,6 +122,14 @@ export class CacheError extends LicenseAgentError {
   }
 }
 
+/**
+ * The cache directory is not used (another owner, writable by others): said once, at WARN, where
+ * the directory is checked. Every later failure for that reason is a consequence, logged at DEBUG.
+ */
+export function isUnusedDirectory(error: unknown): boolean {
+  return error instanceof CacheError && error.code === 'CACHE.UNSAFE_DIRECTORY';
+}
+
 export type FleetErrorCode = 'FLEET.UNREACHABLE' | 'FLEET.CORRUPT' | 'FLEET.TOO_LARGE' | 'FLEET.NO_LEADER';
 
 /** The fleet store (Redis) could not be used, or holds something that is not a license record. */
