@@ -60,7 +60,7 @@ describe('the built server: runtime install, SIGHUP reload, clone detection', ()
     expect(await status(url)).toMatchObject({ tier: 'Pro', source: 'static' });
 
     expect(await admin(url, 'DELETE')).toEqual({ status: 200, body: expect.objectContaining({ status: 'removed', new_tier: 'Community' }) });
-    expect(await status(url)).toMatchObject({ tier: 'Community', source: 'community' });
+    expect(await status(url)).toMatchObject({ tier: 'Community', source: 'community', degraded: false }); // removed on purpose: no alert
     expect(existsSync(installedFile())).toBe(false);
     expect(server?.stdout).not.toContain(pro);
   });

@@ -1,6 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { COMMUNITY_LICENSE, licenseFromToken, type License } from '../../../src/domain/model/license.js';
 import { LicenseState } from '../../../src/domain/model/license-state.js';
+import type { ResolutionAttempt } from '../../../src/domain/model/resolution-trail.js';
+import { trusted } from '../../../src/domain/model/safe-text.js';
 import type { Tier } from '../../../src/domain/model/tier.js';
 import { aLicenseClaims } from '../../support/license-claims.builder.js';
 
@@ -10,6 +12,11 @@ const paid = (tier: Tier): License =>
     { jwt: 'x', gracePeriodMs: 14 * 86_400_000, claims: aLicenseClaims(now, { tier }), info: { kid: 'k', jti: null, issuedAt: now, expiresAt: now, fingerprint: 'f' } },
     'api_key',
   );
+/** A fall back to Community because a source failed (here the backend). */
+const FELL_BACK: ResolutionAttempt[] = [
+  { source: 'api_key', outcome: 'failed', code: trusted('BACKEND.UNREACHABLE'), message: trusted('unreachable') },
+  { source: 'community', outcome: 'used', code: null, message: null },
+];
 
 describe('LicenseState', () => {
   it('starts as Community, not degraded', () => {
@@ -35,18 +42,30 @@ describe('LicenseState', () => {
   ])('after %j the last change says %j', (tiers, message) => {
     const state = new LicenseState(now);
     const changes = (tiers as (Tier | 'community')[]).map((tier) =>
-      state.install(tier === 'community' ? COMMUNITY_LICENSE : paid(tier), [], now),
+      state.install(tier === 'community' ? COMMUNITY_LICENSE : paid(tier), tier === 'community' ? FELL_BACK : [], now),
     );
     expect(changes.at(-1)?.message).toBe(message);
   });
 
-  it('is degraded only after a paid license fell back to Community, until an issued license returns', () => {
+  it('is degraded only after a paid license fell back to Community because a source failed, until an issued license returns', () => {
     const state = new LicenseState(now);
-    expect(state.install(COMMUNITY_LICENSE, [], now).after.degraded).toBe(false); // cold start in Community
+    expect(state.install(COMMUNITY_LICENSE, FELL_BACK, now).after.degraded).toBe(false); // cold start in Community
     state.install(paid('pro'), [], now);
-    expect(state.install(COMMUNITY_LICENSE, [], now).after.degraded).toBe(true);
-    expect(state.install(COMMUNITY_LICENSE, [], now).after.degraded).toBe(true); // still lost
+    expect(state.install(COMMUNITY_LICENSE, FELL_BACK, now).after.degraded).toBe(true);
+    expect(state.install(COMMUNITY_LICENSE, FELL_BACK, now).after.degraded).toBe(true); // still lost
     expect(state.install(paid('pro'), [], now).after.degraded).toBe(false);
+  });
+
+  it('is not degraded when Community follows because nothing is configured any more (an installed license removed)', () => {
+    const state = new LicenseState(now);
+    state.install(paid('pro'), [], now);
+    const nothingConfigured: ResolutionAttempt[] = [
+      { source: 'static', outcome: 'skipped', code: null, message: trusted('no static license') },
+      { source: 'community', outcome: 'used', code: null, message: null },
+    ];
+    const change = state.install(COMMUNITY_LICENSE, nothingConfigured, now);
+    expect(change.after.degraded).toBe(false);
+    expect(change.message).toBe('License downgraded from Pro to Community');
   });
 
   it('a community-tier token issued by the backend is a downgrade, not a degradation', () => {
