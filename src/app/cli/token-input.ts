@@ -14,7 +14,8 @@ export interface TokenInput {
 
 /**
  * The token `verify` judges: `-` reads standard input, an existing path reads that file (the
- * bounded reader: regular files of at most 64 KiB), anything else is the token itself. A file or
+ * bounded reader: regular files of at most 64 KiB), an operand that looks like a token (`eyJ…`, or
+ * three dot-separated parts) is the token itself; anything else is a file that cannot be read. A file or
  * input holding the agent's `license-cache.json` document (`{"jwt": …}`) gives its `jwt`.
  *
  * @throws CliError `USAGE` when the input cannot be read, is too large or is empty.
