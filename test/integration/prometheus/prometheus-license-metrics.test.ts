@@ -4,6 +4,7 @@ import { PrometheusLicenseMetrics } from '../../../src/adapters/prometheus/prome
 import { UsageQuotas } from '../../../src/domain/enforcement/usage-quota.js';
 import { COMMUNITY_LICENSE, licenseFromToken } from '../../../src/domain/model/license.js';
 import { LicenseState } from '../../../src/domain/model/license-state.js';
+import { trusted } from '../../../src/domain/model/safe-text.js';
 import { DAY, FixedClock, HOUR } from '../../support/fixed-clock.js';
 import { aLicenseClaims } from '../../support/license-claims.builder.js';
 
@@ -91,7 +92,8 @@ describe('PrometheusLicenseMetrics', () => {
     const { state, clock, installPro, sample } = setUp(false);
     expect(await sample('softclient4es_license_api_key_configured')).toBe(0);
     installPro(DAY);
-    state.install(COMMUNITY_LICENSE, [], clock.now());
+    const backendDown = { source: 'api_key', outcome: 'failed', code: trusted('BACKEND.UNREACHABLE'), message: trusted('unreachable') } as const;
+    state.install(COMMUNITY_LICENSE, [backendDown], clock.now());
     expect(await sample('softclient4es_license_degraded')).toBe(1);
   });
 
