@@ -117,6 +117,69 @@ describe('installing a license at runtime', () => {
     });
   });
 
+  describe('concurrent installs and removals', () => {
+    /**
+     * The file store's commit point (the rename) comes before its save settles (the directory
+     * fsync): here a held save has already replaced the stored JWT and waits to return.
+     */
+    class SlowToSettleStore extends InMemoryInstalledLicenseStore {
+      readonly held: Array<() => void> = [];
+      holdNextSave = false;
+
+      override async save(jwt: string): Promise<void> {
+        await super.save(jwt);
+        if (!this.holdNextSave) return;
+        this.holdNextSave = false;
+        await new Promise<void>((resolve) => this.held.push(resolve));
+      }
+    }
+
+    const settled = async () => {
+      for (let i = 0; i < 20; i += 1) await Promise.resolve();
+    };
+
+    it('two installs at once: the license in force is the one stored, whichever save settles last', async () => {
+      const slow = new SlowToSettleStore();
+      store = slow;
+      build();
+      const pro = token({ tier: 'pro' });
+      const enterprise = token({ tier: 'enterprise' });
+
+      slow.holdNextSave = true;
+      const first = install().execute(pro);
+      await waitUntil(() => slow.held.length === 1, 'the first save is held');
+      const second = install().execute(enterprise);
+      await settled();
+      slow.held[0]!();
+      await Promise.all([first, second]);
+      await refresh.executeAfterChange();
+
+      expect(h.sources.current().installedLicenseJwt).toBe(store.jwt);
+      expect(h.state.current().license.tier).toBe(store.jwt === pro ? 'pro' : 'enterprise');
+    });
+
+    it('a removal while an install is being saved: what is in force matches what survives a restart', async () => {
+      const slow = new SlowToSettleStore();
+      store = slow;
+      build();
+
+      slow.holdNextSave = true;
+      const installing = install().execute(token({ tier: 'pro' }));
+      await waitUntil(() => slow.held.length === 1, 'the save is held');
+      const removing = remove().execute();
+      await settled();
+      slow.held[0]!();
+      const [installed, removed] = await Promise.all([installing, removing]);
+      await refresh.executeAfterChange();
+
+      expect(installed.kind).toBe('installed');
+      expect(removed.kind).toBe('removed'); // it came after the install: it removes what the install stored
+      expect(store.jwt).toBeNull();
+      expect(h.sources.current().installedLicenseJwt).toBeNull();
+      expect(h.state.current().license.source).toBe('community');
+    });
+  });
+
   describe('the resolution reads the sources in force at each attempt', () => {
     it('a configured static JWT wins over the installed one', async () => {
       const resolve = h.build({ staticJwt: token({ tier: 'pro' }), installedJwt: token({ tier: 'enterprise' }) });
