@@ -163,7 +163,7 @@ export class ExpressEnforcement {
       const license = this.#license(req, res);
       if (requested === null) {
         const limit = license.quotas[quota];
-        if (limit !== null) res.append(CAPPED_HEADER, `${quota}=${limit}`);
+        if (limit !== null) addToListHeader(res, CAPPED_HEADER, `${quota}=${limit}`);
         settleLicenseCap(req, res, quota, limit);
         next();
         return;
@@ -266,7 +266,7 @@ export class ExpressEnforcement {
     const name = deniedName(denial);
     if (this.#shadow) {
       this.options.telemetry.enforcementDenied({ kind: denial.kind, name, mode: 'shadow' });
-      res.append(SHADOW_DENIED_HEADER, name);
+      addToListHeader(res, SHADOW_DENIED_HEADER, name);
       log.record(denial, status);
       return false;
     }
@@ -287,6 +287,17 @@ export class ExpressEnforcement {
     res.status(status).json(body);
     return true;
   }
+}
+
+/**
+ * Adds `item` to the comma-separated list header `name`, once: one field line, as openapi.yaml
+ * describes it (`a, b`). `res.append` would repeat the line, and a client that keeps one value of a
+ * repeated header (the first or the last, as many do) would miss the others.
+ */
+function addToListHeader(res: Response, name: string, item: string): void {
+  const existing = res.get(name);
+  const items = existing === undefined || existing === '' ? [] : existing.split(', ');
+  if (!items.includes(item)) res.set(name, [...items, item].join(', '));
 }
 
 /** How many `&`-separated parameters the query string of `url` holds (empty ones included). */
