@@ -1,6 +1,6 @@
 import type { Request, RequestHandler, Router } from 'express';
 import { adminRouter } from '../adapters/express/admin-router.js';
-import type { ExpressEnforcement, MeasuredQuota } from '../adapters/express/enforcement.js';
+import { shadowDeniedInThisRequest, type ExpressEnforcement, type MeasuredQuota } from '../adapters/express/enforcement.js';
 import { healthRouter } from '../adapters/express/health-router.js';
 import { licenseStatusBody, type LicenseStatusBody } from '../adapters/express/license-status.body.js';
 import { metricsHandler, type MetricsExposition } from '../adapters/express/metrics-handler.js';
@@ -193,6 +193,8 @@ export class LicenseAgent {
       const counter = quotas.counter(quota); // TypeError for an unknown name
       const log = new ShadowLog(clock, logger);
       usage = new UsageQuota(counter, () => quotas.limit(quota), config.enforcementMode, (event) => {
+        // In shadow mode a gate of this request (requireCapacity) counted this refusal already.
+        if (event.mode === 'shadow' && shadowDeniedInThisRequest(event.quota)) return;
         telemetry.enforcementDenied({ kind: 'quota', name: event.quota, mode: event.mode });
         if (event.mode === 'shadow') {
           const tier = this.current().license.tier;
