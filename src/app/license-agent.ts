@@ -13,7 +13,7 @@ import type { LicenseSnapshot, LicenseState } from '../domain/model/license-stat
 import type { ForceRefresh } from '../domain/refresh/force-refresh.js';
 import type { RefreshLicense, RefreshOutcome } from '../domain/refresh/refresh-license.js';
 import type { ExpireLicense } from '../domain/expiry/expire-license.js';
-import type { SafeText } from '../domain/model/safe-text.js';
+import type { SafeText, TextGate } from '../domain/model/safe-text.js';
 import type { Logger } from '../ports/logger.port.js';
 import type { AgentConfig } from './config.js';
 import type { EnforcementMode } from '../domain/enforcement/usage-quota.js';
@@ -54,6 +54,8 @@ export interface LicenseAgentParts {
   /** Null when no store for installed licenses is bound (a host's own storage module). */
   readonly installLicense: InstallLicense | null;
   readonly removeInstalledLicense: RemoveInstalledLicense | null;
+  /** The one sanitiser for outside text (secrets, JWT-shaped text, controls): the status shows the license's own text through it. */
+  readonly gate: TextGate;
   /** True when the instance record was found to come from another host at start. */
   readonly instanceCloned: () => boolean;
   /** Settles when the background cache writes asked for so far are done. */
@@ -222,6 +224,7 @@ export class LicenseAgent {
       fleet: fleet?.status() ?? null,
       instance: { cloned: this.parts.instanceCloned() },
       reload: reload.status(),
+      gate: this.parts.gate,
     });
   }
 
