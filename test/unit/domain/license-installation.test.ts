@@ -102,6 +102,16 @@ describe('installing a license at runtime', () => {
       expect(h.logger.at('info')).toContain('Installed license removed');
     });
 
+    it('is the operator\'s choice, not a lost license: Community afterwards is not degraded, as after a restart without it', async () => {
+      build();
+      await install().execute(token({ tier: 'pro' }));
+
+      const result = await remove().execute();
+
+      expect(result).toMatchObject({ kind: 'removed', outcome: { snapshot: { license: { source: 'community' }, degraded: false } } });
+      expect(h.logger.at('info')).toContain('License downgraded from Pro to Community');
+    });
+
     it('says so when none is installed', async () => {
       build();
       expect(await remove().execute()).toEqual({ kind: 'none' });

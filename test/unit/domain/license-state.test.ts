@@ -49,6 +49,18 @@ describe('LicenseState', () => {
     expect(state.install(paid('pro'), [], now).after.degraded).toBe(false);
   });
 
+  it('a paid license whose source is no longer configured (skipped) was given up, not lost: not degraded', () => {
+    const state = new LicenseState(now);
+    state.install(paid('pro'), [], now); // source api_key
+    const skipped = { source: 'api_key', outcome: 'skipped', code: null, message: null } as const;
+    const failed = { source: 'api_key', outcome: 'failed', code: null, message: null } as const;
+
+    expect(state.install(COMMUNITY_LICENSE, [skipped], now).after.degraded).toBe(false);
+    state.install(paid('pro'), [], now);
+    expect(state.install(COMMUNITY_LICENSE, [failed], now).after.degraded).toBe(true);
+    expect(state.install(COMMUNITY_LICENSE, [skipped], now).after.degraded).toBe(true); // still lost
+  });
+
   it('a community-tier token issued by the backend is a downgrade, not a degradation', () => {
     const state = new LicenseState(now);
     state.install(paid('pro'), [], now);
