@@ -53,7 +53,8 @@ describe('the built server: runtime install, SIGHUP reload, clone detection', ()
     expect(installed).toEqual({ status: 200, body: expect.objectContaining({ status: 'installed', new_tier: 'Pro' }) });
     expect(await status(url)).toMatchObject({ tier: 'Pro', source: 'static' });
     expect(statSync(installedFile()).mode & 0o777).toBe(0o600);
-    expect(server?.lines.some((line) => line.audit === 'license_install' && line.result === 'installed')).toBe(true);
+    // Log lines are written asynchronously (never blocking the event loop): wait for it, bounded.
+    await server?.waitForLog((line) => line.audit === 'license_install' && line.result === 'installed');
 
     expect(await server?.stop('SIGTERM')).toBe(0);
     url = await start();
