@@ -175,6 +175,7 @@ export async function createLicenseAgent(config: AgentConfig, options: LicenseAg
     reload: new ConfigurationReload({ config, sources, verifier, refresh: refreshLicense, adminToken, addSecret, gate, clock, logger }),
     installLicense: installedStore === null ? null : new InstallLicense(sources, verifier, installedStore, refreshLicense, logger, gate),
     removeInstalledLicense: installedStore === null ? null : new RemoveInstalledLicense(sources, installedStore, refreshLicense, logger, gate),
+    gate,
     instanceCloned: () => instanceIds.cloned?.() ?? false,
     cacheWritesSettled: async () => (await get<ResolveLicense>(TYPES.ResolveLicense)).cacheWritesSettled(),
   });

@@ -1,6 +1,6 @@
 import type { Request, RequestHandler, Router } from 'express';
 import { adminRouter } from '../adapters/express/admin-router.js';
-import type { ExpressEnforcement, MeasuredQuota } from '../adapters/express/enforcement.js';
+import { shadowDeniedInThisRequest, type ExpressEnforcement, type MeasuredQuota } from '../adapters/express/enforcement.js';
 import { healthRouter } from '../adapters/express/health-router.js';
 import { licenseStatusBody, type LicenseStatusBody } from '../adapters/express/license-status.body.js';
 import { metricsHandler, type MetricsExposition } from '../adapters/express/metrics-handler.js';
@@ -13,7 +13,7 @@ import type { LicenseSnapshot, LicenseState } from '../domain/model/license-stat
 import type { ForceRefresh } from '../domain/refresh/force-refresh.js';
 import type { RefreshLicense, RefreshOutcome } from '../domain/refresh/refresh-license.js';
 import type { ExpireLicense } from '../domain/expiry/expire-license.js';
-import type { SafeText } from '../domain/model/safe-text.js';
+import type { SafeText, TextGate } from '../domain/model/safe-text.js';
 import type { Logger } from '../ports/logger.port.js';
 import type { AgentConfig } from './config.js';
 import type { EnforcementMode } from '../domain/enforcement/usage-quota.js';
@@ -54,6 +54,8 @@ export interface LicenseAgentParts {
   /** Null when no store for installed licenses is bound (a host's own storage module). */
   readonly installLicense: InstallLicense | null;
   readonly removeInstalledLicense: RemoveInstalledLicense | null;
+  /** The one sanitiser for outside text (secrets, JWT-shaped text, controls): the status shows the license's own text through it. */
+  readonly gate: TextGate;
   /** True when the instance record was found to come from another host at start. */
   readonly instanceCloned: () => boolean;
   /** Settles when the background cache writes asked for so far are done. */
@@ -193,6 +195,8 @@ export class LicenseAgent {
       const counter = quotas.counter(quota); // TypeError for an unknown name
       const log = new ShadowLog(clock, logger);
       usage = new UsageQuota(counter, () => quotas.limit(quota), config.enforcementMode, (event) => {
+        // In shadow mode a gate of this request (requireCapacity) counted this refusal already.
+        if (event.mode === 'shadow' && shadowDeniedInThisRequest(event.quota)) return;
         telemetry.enforcementDenied({ kind: 'quota', name: event.quota, mode: event.mode });
         if (event.mode === 'shadow') {
           const tier = this.current().license.tier;
@@ -220,6 +224,7 @@ export class LicenseAgent {
       fleet: fleet?.status() ?? null,
       instance: { cloned: this.parts.instanceCloned() },
       reload: reload.status(),
+      gate: this.parts.gate,
     });
   }
 

@@ -13,6 +13,16 @@ const LOG_FLUSH_TIMEOUT_MS = 500;
 
 /** `npm start`: the example host server. Listens first, then resolves the license. */
 async function main(): Promise<void> {
+  // SIGHUP is taken over first: until a listener exists Node's default action ends the process, and
+  // building the agent takes a while (its files, its keys) — a reloader or `kill -HUP` that fires
+  // while the server starts would kill it. One that arrives before the agent exists is carried out
+  // once it does.
+  let reload: (() => void) | null = null;
+  let reloadAsked = false;
+  process.on('SIGHUP', () => {
+    if (reload === null) reloadAsked = true;
+    else reload();
+  });
   const { agent: config, host } = configOrExit();
   // Lines are written asynchronously: shutdown awaits logger.flush(); pino's exit hook writes out
   // whatever is left however the process ends (skipped when stdout has stalled: no hang on exit).
@@ -32,9 +42,10 @@ async function main(): Promise<void> {
     process.once(signal, () => void shutdown(signal, server, agent, logger, host));
   }
   // SIGHUP: read the secret files and trusted keys again (a bad file keeps the previous set).
-  process.on('SIGHUP', () => {
+  reload = () => {
     agent.reload().catch((error: unknown) => logger.error('Reload failed unexpectedly', { err: error }));
-  });
+  };
+  if (reloadAsked) reload();
   await agent.start();
 }
 

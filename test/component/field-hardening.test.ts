@@ -50,6 +50,25 @@ describe('example host under field conditions', () => {
   const proToken = (days: number) =>
     aLicenseToken(env.key, { tier: 'pro', expiresAt: Math.floor(clock.now().getTime() / 1000) + days * 86_400 }, clock.now().getTime());
 
+  it('claims text from a license (org_name, sub, jti) reaches GET /admin/license through the text gate', async () => {
+    const hostile = 'Acme\u202e\u0007\u2028 eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl \u001b[31mred';
+    const jwt = await aLicenseToken(
+      env.key,
+      { tier: 'pro', orgName: hostile, subject: `lic\u001b]0;pwned\u0007-1`, jti: `id\u2066-1`, platform: 'PRODUCTION' },
+      clock.now().getTime(),
+    );
+    const app = await startHost({ SOFTCLIENT4ES_LICENSE_KEY: jwt });
+
+    const body = await status(app);
+
+    expect(body.tier).toBe('Pro');
+    for (const text of [body.org_name, body.license_id, body.token.jti]) {
+      expect(text).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/);
+      expect(text).not.toMatch(/eyJ[A-Za-z0-9_-]*\./);
+    }
+    expect(body.org_name).toBe('Acme  [REDACTED]  [31mred');
+  });
+
   it('after a wall-clock jump past the end of grace, the next request, the status and the metrics agree: Community', async () => {
     env.backend.handle(issueToken(await proToken(1)));
     const app = await startHost();

@@ -1,5 +1,5 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import type { Express } from 'express';
+import express, { type Express } from 'express';
 import request from 'supertest';
 import { createLicenseAgent } from '../../src/app/create-license-agent.js';
 import { createHostApp } from '../../src/app/host-server.js';
@@ -56,6 +56,7 @@ describe('usage counters sent with the token request (DESIGN §12)', () => {
     await agent.start();
     return contract.guard(createHostApp(agent, new RecordingLogger()));
   };
+  const agentApp = (agent: LicenseAgent) => express().use('/admin', agent.adminRouter());
   const forceRefresh = (app: Express) => request(app).post('/admin/license/refresh').set('Authorization', AUTH);
   const proToken = () => aLicenseToken(env.key, { tier: 'pro' }, clock.now().getTime());
   const sentUsage = () => env.backend.tokenRequestBodies().map((body) => (body as { usage?: SentUsage }).usage);
@@ -113,6 +114,35 @@ describe('usage counters sent with the token request (DESIGN §12)', () => {
       {},
     ]);
   });
+
+  it.each(['enforce', 'shadow'])(
+    '%s mode: a request over a usage quota (requireCapacity, then acquire in the handler, as the README shows) counts as one refusal',
+    async (mode) => {
+      env.backend.handle(respondJson(503, { error: 'maintenance' }));
+      await startHost({ SOFTCLIENT4ES_ENFORCEMENT_MODE: mode });
+      const agent = agents[0]!;
+      const clusters = agent.usage('max_clusters');
+      clusters.set(1); // Community: 1, full
+      const app = express();
+      app.post('/clusters', agent.requireCapacity('max_clusters', () => 1), (_req, res) => {
+        try {
+          clusters.acquire();
+          res.status(201).end();
+        } catch {
+          res.status(402).end();
+        }
+      });
+      app.get('/metrics', agent.metricsHandler());
+
+      await request(app).post('/clusters').expect(mode === 'shadow' ? 201 : 402);
+
+      const metrics = (await request(app).get('/metrics').expect(200)).text;
+      expect(metrics).toContain(`softclient4es_license_enforcement_denials_total{kind="quota",name="max_clusters",mode="${mode}"} 1\n`);
+      env.backend.handle(issueToken(await proToken()));
+      await request(agentApp(agent)).post('/admin/license/refresh').set('Authorization', AUTH).expect(200);
+      expect(sentUsage().at(-1)?.quota_denials).toEqual({ max_clusters: 1 });
+    },
+  );
 
   it('sends no usage at all with SOFTCLIENT4ES_TELEMETRY_ENABLED=false', async () => {
     env.backend.handle(respondJson(503, { error: 'maintenance' }));

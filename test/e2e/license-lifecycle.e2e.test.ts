@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ADMIN_TOKEN, AgentEnvironment } from '../support/agent-environment.js';
 import { runCli } from '../support/cli-process.js';
 import { ServerProcess } from '../support/server-process.js';
@@ -52,7 +53,8 @@ describe('the built server: runtime install, SIGHUP reload, clone detection', ()
     expect(installed).toEqual({ status: 200, body: expect.objectContaining({ status: 'installed', new_tier: 'Pro' }) });
     expect(await status(url)).toMatchObject({ tier: 'Pro', source: 'static' });
     expect(statSync(installedFile()).mode & 0o777).toBe(0o600);
-    expect(server?.lines.some((line) => line.audit === 'license_install' && line.result === 'installed')).toBe(true);
+    // Log lines are written asynchronously (never blocking the event loop): wait for it, bounded.
+    await server?.waitForLog((line) => line.audit === 'license_install' && line.result === 'installed');
 
     expect(await server?.stop('SIGTERM')).toBe(0);
     url = await start();
@@ -96,6 +98,25 @@ describe('the built server: runtime install, SIGHUP reload, clone detection', ()
     expect(after).toMatchObject({ tier: 'Enterprise', source: 'static', reload: { last_error: null } });
     expect(after.reload).toMatchObject({ last_at: expect.any(String) });
     expect(server?.stdout).not.toContain('rotated-admin-token-0123456789abcdef');
+  });
+
+  it('a SIGHUP that arrives while the server starts does not end it: the reload runs once the agent is up', async () => {
+    // Until a listener exists, Node's default action for SIGHUP ends the process: a reloader (or
+    // `kill -HUP 1` after a Secret update) that fires while the pod restarts would kill it.
+    const keys = join(env.dir, 'trusted-keys.json');
+    const starting = ServerProcess.spawn({
+      ...env.env(),
+      NODE_OPTIONS: `--import=${fileURLToPath(new URL('../support/hold-file-read.mjs', import.meta.url))}`,
+      HOLD_FILE_READ: keys,
+    });
+    server = starting;
+    await starting.waitForLog((line) => line.msg === `test: holding the read of ${keys}`); // createLicenseAgent is loading the keys
+
+    starting.signal('SIGHUP');
+
+    await starting.waitForLog((line) => line.msg.startsWith('Listening on '));
+    await starting.waitForLog((line) => line.msg.startsWith('Reloaded the license configuration'));
+    expect(await starting.stop('SIGTERM')).toBe(0);
   });
 
   it('SIGHUP with a broken trusted-keys file keeps the previous set and license; the status says why', async () => {

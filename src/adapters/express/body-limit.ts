@@ -1,4 +1,4 @@
-import type { RequestHandler, Response } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 
 /**
  * Refuses a request body over `maxBytes` with 413 `payload_too_large`: at once when
@@ -39,12 +39,29 @@ function payloadTooLarge(res: Response, maxBytes: number): void {
 /**
  * Reads a JSON request body of at most `maxBytes` into `req.body`: 413 `payload_too_large` as
  * `limitBody` does; 400 `invalid_request` when the body is not UTF-8 JSON. The body is read here,
- * whatever its `Content-Type` (the admin routes have one form only).
+ * whatever its `Content-Type` (the admin routes have one form only) — unless a body parser of the
+ * host (`express.json()`, `express.text()` in front of the admin router) has read it already:
+ * waiting for a stream that has ended would leave the request unanswered. What that parser made
+ * of it is taken as it is (an object), or parsed under the same rules (text, bytes).
  */
 export function readJsonBody(maxBytes: number): RequestHandler {
   return (req, res, next) => {
     if (Number(req.headers['content-length'] ?? 0) > maxBytes) {
       payloadTooLarge(res, maxBytes);
+      return;
+    }
+    if (req.readableEnded) {
+      const body: unknown = req.body;
+      if (typeof body === 'string' || Buffer.isBuffer(body)) {
+        const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+        if (bytes.length > maxBytes) payloadTooLarge(res, maxBytes);
+        else if (parseInto(req, bytes)) next();
+        else invalidJson(res);
+      } else if (typeof body === 'object' && body !== null) {
+        next();
+      } else {
+        invalidJson(res);
+      }
       return;
     }
     const chunks: Buffer[] = [];
@@ -61,14 +78,23 @@ export function readJsonBody(maxBytes: number): RequestHandler {
     };
     const onEnd = () => {
       req.off('data', onData);
-      try {
-        req.body = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks))) as unknown;
-      } catch {
-        res.status(400).json({ error: 'invalid_request', message: 'the request body must be a JSON object' });
-        return;
-      }
-      next();
+      if (parseInto(req, Buffer.concat(chunks))) next();
+      else invalidJson(res);
     };
     req.on('data', onData).once('end', onEnd);
   };
+}
+
+/** Sets `req.body` to the UTF-8 JSON in `bytes`; false when they are not that. */
+function parseInto(req: Request, bytes: Buffer): boolean {
+  try {
+    req.body = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes)) as unknown;
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function invalidJson(res: Response): void {
+  res.status(400).json({ error: 'invalid_request', message: 'the request body must be a JSON object' });
 }

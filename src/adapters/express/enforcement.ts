@@ -1,4 +1,5 @@
-import type { Request, RequestHandler, Response } from 'express';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import {
   checkCapacity,
   checkFeature,
@@ -42,6 +43,23 @@ export interface EnforcementOptions {
 export const CAPPED_HEADER = 'X-License-Capped';
 /** Set in shadow mode by every gate that would have refused the request: the quota or feature. */
 export const SHADOW_DENIED_HEADER = 'X-License-Shadow-Denied';
+
+/**
+ * Shadow mode: the names a gate already counted as would-be refusals of the request being handled,
+ * for the code that runs on behind it (the handler's `agent.usage(quota).acquire`). Set only once a
+ * shadow-mode gate would have refused; enforce mode never reads it.
+ */
+const shadowDeniedInRequest = new AsyncLocalStorage<Set<string>>();
+const SHADOW_DENIED = Symbol('softclient4es.shadowDenied');
+
+/**
+ * True when a gate of the request being handled already counted a would-be refusal of `name` in
+ * shadow mode: the handler's own `acquire` over the same quota is then the same refusal, not a
+ * second one (in enforce mode the gate would have answered 402 and the handler never run).
+ */
+export function shadowDeniedInThisRequest(name: string): boolean {
+  return shadowDeniedInRequest.getStore()?.has(name) ?? false;
+}
 
 /**
  * The most query parameters Express's query parsers keep (qs `parameterLimit`, querystring
@@ -95,7 +113,7 @@ export class ExpressEnforcement {
     return (req, res, next) => {
       const denial = checkFeature(this.#license(req, res), feature);
       if (denial !== null && this.#refused(res, 402, denial, log)) return;
-      next();
+      this.#continue(res, next);
     };
   }
 
@@ -116,7 +134,7 @@ export class ExpressEnforcement {
       if (requested === undefined || requested === null) return; // answered 400 (null only where an amount may go unstated)
       const denial = checkQuota(this.#license(req, res), quota, requested);
       if (denial !== null && this.#refused(res, 402, denial, log)) return;
-      next();
+      this.#continue(res, next);
     };
   }
 
@@ -140,7 +158,7 @@ export class ExpressEnforcement {
       if (requested === undefined || requested === null) return; // answered 400 (null only where an amount may go unstated)
       const denial = checkCapacity(this.#license(req, res), quota, counter.current, requested);
       if (denial !== null && this.#refused(res, 402, denial, log)) return;
-      next();
+      this.#continue(res, next);
     };
   }
 
@@ -163,15 +181,15 @@ export class ExpressEnforcement {
       const license = this.#license(req, res);
       if (requested === null) {
         const limit = license.quotas[quota];
-        if (limit !== null) appendToList(res, CAPPED_HEADER, `${quota}=${limit}`);
+        if (limit !== null) addToListHeader(res, CAPPED_HEADER, `${quota}=${limit}`);
         settleLicenseCap(req, res, quota, limit);
-        next();
+        this.#continue(res, next);
         return;
       }
       const denial = checkQuota(license, quota, requested);
       if (denial !== null && this.#refused(res, 402, denial, log)) return;
       settleLicenseCap(req, res, quota, requested);
-      next();
+      this.#continue(res, next);
     };
   }
 
@@ -194,7 +212,7 @@ export class ExpressEnforcement {
       // The release is idempotent: 'finish' and 'close' both fire for a response that completes.
       res.once('finish', release);
       res.once('close', release);
-      next();
+      this.#continue(res, next);
     };
   }
 
@@ -254,6 +272,13 @@ export class ExpressEnforcement {
     return requested;
   }
 
+  /** `next()`, inside the request's shadow-mode record once a gate has added to it (see `shadowDeniedInThisRequest`). */
+  #continue(res: Response, next: NextFunction): void {
+    const denied = (res as Response & { [SHADOW_DENIED]?: Set<string> })[SHADOW_DENIED];
+    if (denied === undefined || shadowDeniedInRequest.getStore() === denied) next();
+    else shadowDeniedInRequest.run(denied, next);
+  }
+
   #shadowLog(): ShadowLog {
     return new ShadowLog(this.options.clock, this.options.logger);
   }
@@ -265,8 +290,10 @@ export class ExpressEnforcement {
   #refused(res: Response, status: 402 | 429, denial: Denial, log: ShadowLog): boolean {
     const name = deniedName(denial);
     if (this.#shadow) {
+      const marked = res as Response & { [SHADOW_DENIED]?: Set<string> };
+      (marked[SHADOW_DENIED] ??= new Set()).add(name);
       this.options.telemetry.enforcementDenied({ kind: denial.kind, name, mode: 'shadow' });
-      appendToList(res, SHADOW_DENIED_HEADER, name);
+      addToListHeader(res, SHADOW_DENIED_HEADER, name);
       log.record(denial, status);
       return false;
     }
@@ -291,12 +318,14 @@ export class ExpressEnforcement {
 }
 
 /**
- * Adds `value` to a comma-separated list header (RFC 9110 §5.3) in one field line: Express's
- * `res.append` would send one line per value, which some clients read as the last one only.
+ * Adds `item` to the comma-separated list header `name`, once: one field line, as openapi.yaml
+ * describes it (`a, b`). `res.append` would repeat the line, and a client that keeps one value of a
+ * repeated header (the first or the last, as many do) would miss the others.
  */
-function appendToList(res: Response, name: string, value: string): void {
-  const prior = res.getHeader(name);
-  res.setHeader(name, prior === undefined ? value : `${String(prior)}, ${value}`);
+function addToListHeader(res: Response, name: string, item: string): void {
+  const existing = res.get(name);
+  const items = existing === undefined || existing === '' ? [] : existing.split(', ');
+  if (!items.includes(item)) res.set(name, [...items, item].join(', '));
 }
 
 /** How many `&`-separated parameters the query string of `url` holds (empty ones included). */

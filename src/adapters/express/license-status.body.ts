@@ -1,6 +1,6 @@
 import { assessExpiry, daysUntil } from '../../domain/model/grace.js';
 import type { LicenseSnapshot } from '../../domain/model/license-state.js';
-import type { SafeText } from '../../domain/model/safe-text.js';
+import type { SafeText, TextGate } from '../../domain/model/safe-text.js';
 import { tierName, type TierName } from '../../domain/model/tier.js';
 import type { Feature } from '../../domain/model/feature.js';
 import type { License, LicenseSource, Platform } from '../../domain/model/license.js';
@@ -33,6 +33,8 @@ export interface StatusContext {
   readonly enforcementMode: EnforcementMode;
   /** Each quota's usage in this process next to the limit of the license in force. */
   readonly usage: Readonly<Record<QuotaName, QuotaUsage>>;
+  /** What the license's own text (`sub`, `org_name`, `jti`) passes before it is shown. */
+  readonly gate: TextGate;
 }
 
 /** The body of `GET /admin/license` (DESIGN §6, `LicenseStatus` in openapi.yaml). Dates are ISO-8601. */
@@ -41,8 +43,8 @@ export interface LicenseStatusBody {
   readonly trial: boolean;
   readonly degraded: boolean;
   readonly source: LicenseSource;
-  readonly license_id: string | null;
-  readonly org_name: string | null;
+  readonly license_id: SafeText | null;
+  readonly org_name: SafeText | null;
   readonly platform: Platform | null;
   readonly features: readonly Feature[];
   readonly quotas: Quotas;
@@ -79,7 +81,7 @@ export interface LicenseStatusBody {
     readonly members: number;
     readonly last_sync_at: string | null;
   } | null;
-  readonly token: { readonly kid: string; readonly jti: string | null; readonly iat: number; readonly exp: number; readonly fingerprint: string } | null;
+  readonly token: { readonly kid: string; readonly jti: SafeText | null; readonly iat: number; readonly exp: number; readonly fingerprint: string } | null;
   /** `cloned`: the instance record was made on another host (a copied cache directory), seen at start. */
   readonly instance: { readonly cloned: boolean };
   /** The last configuration reload (SIGHUP): when, and why it kept the previous set (null: it did not). */
@@ -107,9 +109,9 @@ export type LicenseFields = Pick<
 /** `GET /admin/license`: the license in force, in the snake_case shape of the admin API contract. */
 export function licenseStatusBody(
   snapshot: LicenseSnapshot,
-  { now, clock, instanceId, proxy, refresh, fleet, instance, reload, enforcementMode, usage }: StatusContext,
+  { now, clock, instanceId, proxy, refresh, fleet, instance, reload, enforcementMode, usage, gate }: StatusContext,
 ): LicenseStatusBody {
-  const fields = licenseFields(snapshot.license, now);
+  const fields = licenseFields(snapshot.license, now, gate);
   return {
     tier: fields.tier,
     trial: fields.trial,
@@ -149,17 +151,18 @@ export function licenseStatusBody(
 
 /**
  * What the status says about one license judged at `now` (expiry, days remaining, grace), in the
- * contract's snake_case: shared by `GET /admin/license` and the CLI's `verify --json`.
+ * contract's snake_case: shared by `GET /admin/license` and the CLI's `verify --json`. The token's
+ * own text (`sub`, `org_name`, `jti`) is outside input like any other (DESIGN §7): it passes `gate`.
  */
-export function licenseFields(license: License, now: Date): LicenseFields {
+export function licenseFields(license: License, now: Date, gate: TextGate): LicenseFields {
   const expiry = license.expiresAt === null ? null : assessExpiry(license.expiresAt, now, license.gracePeriodMs);
   const inGrace = expiry?.status === 'early_grace' || expiry?.status === 'mid_grace';
   return {
     tier: tierName(license.tier),
     trial: license.trial,
     source: license.source,
-    license_id: license.licenseId,
-    org_name: license.orgName,
+    license_id: gate.passOptional(license.licenseId),
+    org_name: gate.passOptional(license.orgName),
     platform: license.platform,
     features: license.features,
     quotas: license.quotas,
@@ -176,7 +179,7 @@ export function licenseFields(license: License, now: Date): LicenseFields {
         ? null
         : {
             kid: license.token.kid,
-            jti: license.token.jti,
+            jti: gate.passOptional(license.token.jti),
             iat: license.token.issuedAt.getTime() / 1000,
             exp: license.token.expiresAt.getTime() / 1000,
             fingerprint: license.token.fingerprint,

@@ -79,7 +79,7 @@ export async function verifyCommand(operand: string, options: { readonly json: b
     instance_id: instance.state === 'present' ? instance.id : null,
     header: gatedJson(decoded.header, gate),
     claims: gatedJson(decoded.claims, gate),
-    license: token === null ? null : licenseFields(licenseFromToken(token, 'static'), judgedAt),
+    license: token === null ? null : licenseFields(licenseFromToken(token, 'static'), judgedAt, gate),
     warnings: logger.warnings,
   };
   if (options.json) {

@@ -51,7 +51,6 @@ class ReloadError extends Error {}
 export class ConfigurationReload {
   #status: ReloadStatus = { lastAt: null, lastError: null };
   #adminToken: string | null;
-  #queue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly parts: ConfigurationReloadParts) {
     this.#adminToken = parts.adminToken;
@@ -66,13 +65,15 @@ export class ConfigurationReload {
     return this.#status;
   }
 
-  execute(): Promise<ReloadResult> {
-    const next = this.#queue.then(() => this.#reload());
-    this.#queue = next.catch(() => undefined);
-    return next;
+  async execute(): Promise<ReloadResult> {
+    // One change of the license sources at a time, reloads and runtime installs alike: a reload
+    // that read the set before an install or a removal must not undo it when it commits.
+    const change = await this.parts.sources.exclusive(() => this.#reload());
+    if (change.kind === 'failed') return change;
+    return { ...change, outcome: await this.parts.refresh.executeAfterChange() };
   }
 
-  async #reload(): Promise<ReloadResult> {
+  async #reload(): Promise<Exclude<ReloadResult, { kind: 'reloaded' }> | { readonly kind: 'reloaded'; readonly changed: readonly string[] }> {
     const { sources, verifier, logger, gate, clock } = this.parts;
     logger.info('Reloading the license configuration (secret files and trusted keys)');
     let prepared: Prepared;
@@ -94,7 +95,7 @@ export class ConfigurationReload {
     for (const secret of [prepared.sources.apiKey, prepared.sources.staticLicenseJwt, prepared.adminToken]) {
       if (secret !== null) this.parts.addSecret(secret);
     }
-    sources.replace(prepared.sources);
+    sources.update({ apiKey: prepared.sources.apiKey, staticLicenseJwt: prepared.sources.staticLicenseJwt }); // the installed license is not a reload's
     if (prepared.verifier !== null && verifier instanceof ReloadableLicenseVerifier) verifier.replace(prepared.verifier);
     this.#adminToken = prepared.adminToken;
     this.#status = { lastAt: clock.now(), lastError: null };
@@ -102,7 +103,7 @@ export class ConfigurationReload {
       changed,
       trusted_key_ids: prepared.verifier?.trustedKeyIds ?? null,
     });
-    return { kind: 'reloaded', changed, outcome: await this.parts.refresh.executeAfterChange() };
+    return { kind: 'reloaded', changed };
   }
 
   async #prepare(): Promise<Prepared> {

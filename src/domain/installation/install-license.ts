@@ -33,6 +33,13 @@ export class InstallLicense {
   ) {}
 
   async execute(jwt: string): Promise<InstallResult> {
+    // One change of the sources at a time: what is in force then always matches what is stored.
+    const change = await this.sources.exclusive(() => this.#store(jwt));
+    if (change.kind !== 'stored') return change;
+    return { kind: 'installed', outcome: await this.refresh.executeAfterChange() };
+  }
+
+  async #store(jwt: string): Promise<Exclude<InstallResult, { kind: 'installed' }> | { readonly kind: 'stored' }> {
     if (this.sources.current().staticLicenseJwt !== null) return { kind: 'static_configured' };
     let token: VerifiedLicenseToken;
     try {
@@ -55,6 +62,6 @@ export class InstallLicense {
       fingerprint: token.info.fingerprint,
       kid: token.info.kid,
     });
-    return { kind: 'installed', outcome: await this.refresh.executeAfterChange() };
+    return { kind: 'stored' };
   }
 }

@@ -22,6 +22,13 @@ export class RemoveInstalledLicense {
   ) {}
 
   async execute(): Promise<RemoveResult> {
+    // One change of the sources at a time (see CurrentLicenseSources.exclusive).
+    const change = await this.sources.exclusive(() => this.#remove());
+    if (change.kind !== 'gone') return change;
+    return { kind: 'removed', outcome: await this.refresh.executeAfterChange() };
+  }
+
+  async #remove(): Promise<Exclude<RemoveResult, { kind: 'removed' }> | { readonly kind: 'gone' }> {
     const inForce = this.sources.current().installedLicenseJwt !== null;
     let stored: boolean;
     try {
@@ -34,6 +41,6 @@ export class RemoveInstalledLicense {
     if (!inForce && !stored) return { kind: 'none' };
     this.sources.update({ installedLicenseJwt: null });
     this.logger.info('Installed license removed');
-    return { kind: 'removed', outcome: await this.refresh.executeAfterChange() };
+    return { kind: 'gone' };
   }
 }

@@ -19,9 +19,14 @@ export function staticJwtOf(sources: LicenseSources): { readonly jwt: string; re
   return null;
 }
 
-/** The set in force; `replace` swaps it in one assignment. */
+/**
+ * The set in force; `replace` swaps it in one assignment. Whoever changes it after I/O (a reload
+ * reads files, an install verifies and stores) does so inside `exclusive`, and applies only the
+ * fields it owns with `update`.
+ */
 export class CurrentLicenseSources {
   #current: LicenseSources;
+  #changes: Promise<unknown> = Promise.resolve();
 
   constructor(initial: LicenseSources) {
     this.#current = initial;
@@ -33,6 +38,20 @@ export class CurrentLicenseSources {
 
   replace(next: LicenseSources): void {
     this.#current = next;
+  }
+
+  /**
+   * Runs `change` once the changes asked for before it have settled, one at a time. A change reads
+   * the set, does its I/O and applies its part with `update` without another one in between: two
+   * installs, an install and a removal, or a reload and either, never leave in force a set other
+   * than the one stored, nor undo each other (a reload that read the set before a removal would
+   * otherwise put the removed license back). What a change triggers afterwards (a resolution) runs
+   * outside, so that a slow backend never holds the next change up.
+   */
+  exclusive<T>(change: () => Promise<T>): Promise<T> {
+    const run = this.#changes.then(change);
+    this.#changes = run.catch(() => undefined);
+    return run;
   }
 
   /** The set with `change` applied, swapped in. */

@@ -1,9 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import express from 'express';
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createLicenseAgent } from '../../../src/app/create-license-agent.js';
 import type { LicenseAgent } from '../../../src/app/license-agent.js';
-import { AgentEnvironment } from '../../support/agent-environment.js';
+import { ADMIN_TOKEN, AgentEnvironment } from '../../support/agent-environment.js';
 import { RecordingLogger } from '../../support/recording-logger.js';
 import { aLicenseToken } from '../../support/signing-keys.js';
 
@@ -64,5 +67,55 @@ describe('the installed license at start-up', () => {
     expect(agent.current().license.tier).toBe('community');
     expect(logger.at('error')).toContainEqual(expect.stringMatching(/^Installed license rejected: license token expired/));
     expect(agent.status().resolution[0]).toMatchObject({ source: 'static', outcome: 'failed', code: 'LICENSE.EXPIRED' });
+  });
+});
+
+/** `PUT /admin/license` in a host of one's own, which often parses JSON bodies app-wide. */
+describe('PUT /admin/license behind a host body parser', () => {
+  let env: AgentEnvironment;
+  let agent: LicenseAgent;
+  let server: Server | undefined;
+  beforeEach(async () => {
+    env = await AgentEnvironment.create();
+  });
+  afterEach(async () => {
+    server?.closeAllConnections();
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    await agent?.stop();
+    await env.dispose();
+  });
+
+  const hostWith = async (parser: express.RequestHandler) => {
+    agent = await createLicenseAgent(env.config(), { logger: new RecordingLogger() });
+    await agent.start();
+    const app = express();
+    app.use(parser); // before the admin router, as many hosts do
+    app.use('/admin', agent.adminRouter());
+    server = app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server?.once('listening', resolve));
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}/admin/license`;
+  };
+  const put = (url: string, body: string, type = 'application/json') =>
+    // Bounded: a handler that waits for a body someone else has read would never answer.
+    fetch(url, { method: 'PUT', headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': type }, body, signal: AbortSignal.timeout(5_000) });
+
+  it('installs a license whose body express.json() has already read', async () => {
+    const url = await hostWith(express.json());
+    const response = await put(url, JSON.stringify({ jwt: await aLicenseToken(env.key, { tier: 'enterprise' }) }));
+
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ status: 'installed', new_tier: 'Enterprise' });
+    expect(agent.current().license).toMatchObject({ tier: 'enterprise', source: 'static' });
+  });
+
+  it('reads a body a host parser read as text, under the same rules; answers 400 for what is not {"jwt": "..."}', async () => {
+    const url = await hostWith(express.text({ type: '*/*' }));
+    const jwt = await aLicenseToken(env.key, { tier: 'pro' });
+
+    expect((await put(url, JSON.stringify({ jwt }), 'text/plain')).status).toBe(200);
+    expect(agent.current().license.tier).toBe('pro');
+    const refused = await put(url, 'jwt=x', 'text/plain');
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toMatchObject({ error: 'invalid_request' });
   });
 });

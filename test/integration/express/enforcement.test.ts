@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import express, { type Express, type Request, type RequestHandler } from 'express';
-import type { Server } from 'node:http';
+import { get as httpGet, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { ExpressEnforcement } from '../../../src/adapters/express/enforcement.js';
@@ -606,6 +606,30 @@ describe('usage quotas, capping and shadow mode', () => {
       await request(app).get('/q?rows=2000000&joins=0').expect(200);
       expect(s.logger.at('warn')).toHaveLength(4);
       expect(s.logger.entries.at(-1)?.fields).toMatchObject({ name: 'max_result_rows', refusal: 402, unlogged_since_last: 5 });
+    });
+
+    it('names every would-be refusal in one header line, each name once, as the contract reads it; capped quotas likewise', async () => {
+      const s = setUp('shadow');
+      const app = express();
+      const rows = s.enforcement.requireQuota('max_result_rows', (req) => Number(req.query.rows));
+      app.get('/q', rows, s.enforcement.requireQuota('max_joins', (req) => Number(req.query.joins)), rows, ok);
+      app.get('/c', s.enforcement.capQuota('max_result_rows', () => undefined), s.enforcement.capQuota('max_joins', () => undefined), ok);
+      s.install('pro');
+      const url = await listen(app);
+      // A client that keeps one value of a repeated header (the last, as Java's HttpURLConnection
+      // does) must still read every name: one field line, comma-separated.
+      const rawLines = (path: string) =>
+        new Promise<string[]>((resolve, reject) => {
+          httpGet(`${url}${path}`, (res) => {
+            res.resume();
+            const lines: string[] = [];
+            for (let i = 0; i < res.rawHeaders.length; i += 2) lines.push(`${res.rawHeaders[i]!.toLowerCase()}: ${res.rawHeaders[i + 1]}`);
+            resolve(lines.filter((line) => line.startsWith('x-license-')));
+          }).on('error', reject);
+        });
+
+      expect(await rawLines('/q?rows=2000000&joins=9')).toEqual(['x-license-shadow-denied: max_result_rows, max_joins']);
+      expect(await rawLines('/c')).toEqual(['x-license-capped: max_result_rows=1000000, max_joins=5']);
     });
 
     it('lets a would-be 429 run and counts it as usage; an explicit amount over a cap passes, marked', async () => {

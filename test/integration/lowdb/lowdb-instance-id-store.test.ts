@@ -1,9 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { chmodSync, chownSync, lstatSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, lstatSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StateDirectory } from '../../../src/adapters/fs/state-directory.js';
 import { INSTANCE_ID_FILE, LowdbInstanceIdStore, setUntrustedInstanceFileAside, storedInstanceId } from '../../../src/adapters/lowdb/lowdb-instance-id-store.js';
-import { entriesOf, permissionsOf, withUmask } from '../../support/file-system.js';
+import { entriesOf, makeFifo, permissionsOf, withUmask } from '../../support/file-system.js';
+import { MachineIdHostFingerprint } from '../../../src/adapters/system/machine-id-fingerprint.js';
 import { RecordingLogger } from '../../support/recording-logger.js';
 import { makeTempDir, removeTempDir } from '../../support/temp-dir.js';
 
@@ -264,6 +265,37 @@ describe('LowdbInstanceIdStore: clone detection', () => {
 
     expect(await store.load()).toBe(KNOWN_ID);
     expect(store.cloned()).toBe(false);
+  });
+});
+
+describe('LowdbInstanceIdStore with the machine-id fingerprint', () => {
+  const MACHINE_ID = '4f1c2d3e4a5b4c6d8e7f9a0b1c2d3e4f';
+  /** The store as the agent builds it, on a machine whose id files are `paths`, renewing the id of a copy. */
+  const storeOn = (paths: string[]) =>
+    new LowdbInstanceIdStore(new StateDirectory(cacheDir, logger), logger, { host: new MachineIdHostFingerprint(paths), onClone: 'renew' });
+
+  it('without a machine id (a container image has none) the record names no host: a container created again on its volume keeps its id', async () => {
+    const absent = [join(root, 'no-machine-id')];
+    const id = await storeOn(absent).load();
+    expect(JSON.parse(readFileSync(instanceFile(), 'utf8'))).not.toHaveProperty('host_fingerprint');
+
+    const recreated = storeOn(absent);
+    expect(await recreated.load()).toBe(id);
+    expect(recreated.cloned()).toBe(false);
+    expect(logger.at('warn')).toEqual([]);
+  });
+
+  it('a machine id that cannot be read one day (permissions, a FIFO) is not another machine: renew keeps the id', async () => {
+    const machineId = join(root, 'machine-id');
+    writeFileSync(machineId, `${MACHINE_ID}\n`);
+    const id = await storeOn([machineId]).load();
+
+    rmSync(machineId);
+    makeFifo(machineId);
+    const later = storeOn([machineId]);
+    expect(await later.load()).toBe(id);
+    expect(later.cloned()).toBe(false);
+    expect(logger.at('warn')).toEqual([]);
   });
 });
 

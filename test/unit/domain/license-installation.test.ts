@@ -102,6 +102,16 @@ describe('installing a license at runtime', () => {
       expect(h.logger.at('info')).toContain('Installed license removed');
     });
 
+    it('is the operator\'s choice, not a lost license: Community afterwards is not degraded, as after a restart without it', async () => {
+      build();
+      await install().execute(token({ tier: 'pro' }));
+
+      const result = await remove().execute();
+
+      expect(result).toMatchObject({ kind: 'removed', outcome: { snapshot: { license: { source: 'community' }, degraded: false } } });
+      expect(h.logger.at('info')).toContain('License downgraded from Pro to Community');
+    });
+
     it('says so when none is installed', async () => {
       build();
       expect(await remove().execute()).toEqual({ kind: 'none' });
@@ -114,6 +124,69 @@ describe('installing a license at runtime', () => {
 
       expect(await remove().execute()).toMatchObject({ kind: 'not_removed', failure: { code: 'CACHE.IO_FAILED' } });
       expect(h.state.current().license.tier).toBe('pro');
+    });
+  });
+
+  describe('concurrent installs and removals', () => {
+    /**
+     * The file store's commit point (the rename) comes before its save settles (the directory
+     * fsync): here a held save has already replaced the stored JWT and waits to return.
+     */
+    class SlowToSettleStore extends InMemoryInstalledLicenseStore {
+      readonly held: Array<() => void> = [];
+      holdNextSave = false;
+
+      override async save(jwt: string): Promise<void> {
+        await super.save(jwt);
+        if (!this.holdNextSave) return;
+        this.holdNextSave = false;
+        await new Promise<void>((resolve) => this.held.push(resolve));
+      }
+    }
+
+    const settled = async () => {
+      for (let i = 0; i < 20; i += 1) await Promise.resolve();
+    };
+
+    it('two installs at once: the license in force is the one stored, whichever save settles last', async () => {
+      const slow = new SlowToSettleStore();
+      store = slow;
+      build();
+      const pro = token({ tier: 'pro' });
+      const enterprise = token({ tier: 'enterprise' });
+
+      slow.holdNextSave = true;
+      const first = install().execute(pro);
+      await waitUntil(() => slow.held.length === 1, 'the first save is held');
+      const second = install().execute(enterprise);
+      await settled();
+      slow.held[0]!();
+      await Promise.all([first, second]);
+      await refresh.executeAfterChange();
+
+      expect(h.sources.current().installedLicenseJwt).toBe(store.jwt);
+      expect(h.state.current().license.tier).toBe(store.jwt === pro ? 'pro' : 'enterprise');
+    });
+
+    it('a removal while an install is being saved: what is in force matches what survives a restart', async () => {
+      const slow = new SlowToSettleStore();
+      store = slow;
+      build();
+
+      slow.holdNextSave = true;
+      const installing = install().execute(token({ tier: 'pro' }));
+      await waitUntil(() => slow.held.length === 1, 'the save is held');
+      const removing = remove().execute();
+      await settled();
+      slow.held[0]!();
+      const [installed, removed] = await Promise.all([installing, removing]);
+      await refresh.executeAfterChange();
+
+      expect(installed.kind).toBe('installed');
+      expect(removed.kind).toBe('removed'); // it came after the install: it removes what the install stored
+      expect(store.jwt).toBeNull();
+      expect(h.sources.current().installedLicenseJwt).toBeNull();
+      expect(h.state.current().license.source).toBe('community');
     });
   });
 
