@@ -27,11 +27,18 @@ describe('openapi.yaml', () => {
   beforeEach(async () => {
     env = await AgentEnvironment.create();
   });
-  afterEach(async () => env.dispose());
+  const agents: LicenseAgent[] = [];
+  // Stop every agent first: its background writes (clock mark, cache) must be done before the
+  // directory is removed, or the removal races them (ENOTEMPTY).
+  afterEach(async () => {
+    await Promise.all(agents.splice(0).map((agent) => agent.stop()));
+    await env.dispose();
+  });
 
   const host = async (overrides: Record<string, string> = {}): Promise<{ agent: LicenseAgent; app: Express }> => {
     const logger = new RecordingLogger();
     const agent = await createLicenseAgent(env.config(overrides), { logger });
+    agents.push(agent);
     return { agent, app: createHostApp(agent, logger) };
   };
   const startedHost = async (overrides: Record<string, string> = {}) => {

@@ -53,15 +53,15 @@ const ok: RequestListener = (_req, res) => {
 describe('createHostServer', () => {
   it('builds the example host with the documented limits and the configured connection cap', async () => {
     const env = await AgentEnvironment.create();
+    const { agent: config, host: hostConfig } = loadHostConfig(env.env({ MAX_CONNECTIONS: '7' }), env.dir);
+    const agent = await createLicenseAgent(config, { logger: new RecordingLogger() });
     try {
-      const { agent: config, host: hostConfig } = loadHostConfig(env.env({ MAX_CONNECTIONS: '7' }), env.dir);
-      const host = createHostServer(await createLicenseAgent(config, { logger: new RecordingLogger() }), new RecordingLogger(), {
-        maxConnections: hostConfig.maxConnections,
-      });
+      const host = createHostServer(agent, new RecordingLogger(), { maxConnections: hostConfig.maxConnections });
 
       expect(host).toMatchObject({ headersTimeout: 10_000, requestTimeout: 30_000, keepAliveTimeout: 5_000, maxHeadersCount: 100, maxConnections: 7 });
       expect(loadHostConfig({}).host.maxConnections).toBe(DEFAULT_SERVER_LIMITS.maxConnections);
     } finally {
+      await agent.stop();
       await env.dispose();
     }
   });
