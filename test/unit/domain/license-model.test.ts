@@ -4,7 +4,7 @@ import { ApiKeyError } from '../../../src/domain/model/errors.js';
 import { FEATURES, knownFeatures } from '../../../src/domain/model/feature.js';
 import { assessExpiry, daysUntil } from '../../../src/domain/model/grace.js';
 import { COMMUNITY_LICENSE } from '../../../src/domain/model/license.js';
-import { effectiveQuotas, TIER_DEFAULT_QUOTAS, withinQuota } from '../../../src/domain/model/quota.js';
+import { effectiveQuotas, isQuotaName, QUOTA_NAMES, TIER_DEFAULT_QUOTAS, withinQuota } from '../../../src/domain/model/quota.js';
 import { compareTiers, parseTier, tierName } from '../../../src/domain/model/tier.js';
 import { DAY, HOUR } from '../../support/fixed-clock.js';
 
@@ -57,6 +57,12 @@ describe('quotas', () => {
   it('take the tier default for a missing override and keep an explicit null as unlimited', () => {
     const quotas = effectiveQuotas('pro', { max_joins: 8, max_clusters: null });
     expect(quotas).toMatchObject({ max_joins: 8, max_clusters: null, max_result_rows: 1_000_000 });
+  });
+
+  it('are named by exactly the five names of the contract; anything else is no quota', () => {
+    for (const name of QUOTA_NAMES) expect(isQuotaName(name)).toBe(true);
+    expect(QUOTA_NAMES).toHaveLength(5);
+    for (const other of ['max_rows', 'MAX_JOINS', '', 'constructor', 5, null, undefined, ['max_joins']]) expect(isQuotaName(other)).toBe(false);
   });
 
   it('allow up to the limit, and anything when unlimited', () => {

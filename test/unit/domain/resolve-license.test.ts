@@ -67,6 +67,29 @@ describe('ResolveLicense', () => {
       expect(h.backend.requests).toEqual([{ apiKey: API_KEY, instanceId: expect.any(String), agentVersion: '9.9.9' }]);
     });
 
+    it('takes "expires_in" as advisory: more than 60 s away from the token\'s own lifetime is a DEBUG line, and the signed exp rules', async () => {
+      const expiresAt = new Date(h.clock.now().getTime() + DAY);
+      const jwt = token({ issuedAt: h.clock.now(), expiresAt }); // a lifetime of 86 400 s
+      const DISAGREES = 'License backend "expires_in" disagrees with the token\'s own lifetime; "exp" rules';
+      const disagreements = () => h.logger.entries.filter((entry) => entry.message === DISAGREES);
+
+      for (const expiresInSeconds of [null, 86_400 + 60, 86_400 - 60]) {
+        h.backend.answer({ ...issued(jwt), expiresInSeconds });
+        await h.build({ apiKey: API_KEY }).execute();
+      }
+      expect(disagreements()).toEqual([]);
+
+      for (const expiresInSeconds of [86_400 + 61, 86_400 - 61]) {
+        h.backend.answer({ ...issued(jwt), expiresInSeconds });
+        const { snapshot } = await h.build({ apiKey: API_KEY }).execute();
+        expect(snapshot.license.expiresAt).toEqual(expiresAt);
+      }
+      expect(disagreements()).toEqual([
+        { level: 'debug', message: DISAGREES, fields: { expires_in: 86_461, token_lifetime_seconds: 86_400 } },
+        { level: 'debug', message: DISAGREES, fields: { expires_in: 86_339, token_lifetime_seconds: 86_400 } },
+      ]);
+    });
+
     it('logs a backend message at INFO', async () => {
       h.backend.answer(issued(token(), 'Your trial ends in 5 days'));
       await h.build({ apiKey: API_KEY }).execute();
