@@ -222,6 +222,33 @@ describe('LowdbLicenseCache', () => {
       expect(messagesOf(error)).not.toContain('eyJ');
     });
 
+    it.each<[string, string]>([
+      ['JSON null', 'expected a JSON object'],
+      ['"a JSON string"', 'expected a JSON object'],
+      ['{"jwt": 42}', '"jwt" must be a non-empty string'],
+      ['{"jwt": ""}', '"jwt" must be a non-empty string'],
+      ['{"jwt": "x"', 'not valid UTF-8 JSON'],
+    ])('says what is wrong with a file holding %s', async (content, reason) => {
+      plantCacheFile(content === 'JSON null' ? 'null' : content);
+
+      const error = await cacheErrorFrom(newCache().load());
+
+      expect(error.message).toBe(`${cacheFile()} is corrupt: ${reason}`);
+    });
+
+    it('gives up on a read slower than its deadline with CACHE.TIMEOUT (a stalled disk does not hold up start-up)', async () => {
+      class StalledDirectory extends StateDirectory {
+        override read(): Promise<Buffer | null> {
+          return new Promise(() => undefined);
+        }
+      }
+      const stalled = new LowdbLicenseCache(new StalledDirectory(cacheDir, new RecordingLogger()), clock, 50);
+
+      const error = await cacheErrorFrom(stalled.load());
+
+      expect(error).toMatchObject({ code: 'CACHE.TIMEOUT', message: `reading ${cacheFile()} took longer than 50 ms` });
+    });
+
     it('refuses a file over 64 KiB as CACHE.TOO_LARGE', async () => {
       const document = JSON.stringify({ jwt: JWT, saved_at: SAVED_AT });
       plantCacheFile(document.padEnd(MAX_CACHE_BYTES + 1, ' '));
