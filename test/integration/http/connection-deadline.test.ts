@@ -73,6 +73,56 @@ function routeThrough(proxy: LoopbackProxy): ProxyRoute {
   return { url: new URL(proxy.url()), host: proxy.host, authorization: null };
 }
 
+/** A TLS server with the test certificate that answers 204 and records each request's `Connection` header. */
+async function tlsServerRecordingConnectionHeaders(): Promise<{ port: number; connectionHeaders: (string | undefined)[]; stop(): Promise<void> }> {
+  const connectionHeaders: (string | undefined)[] = [];
+  const server = createHttpsServer({ key: fixture('localhost.key'), cert: CA }, (request, response) => {
+    connectionHeaders.push(request.headers.connection);
+    response.writeHead(204).end();
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return started(
+    Promise.resolve({
+      port: (server.address() as AddressInfo).port,
+      connectionHeaders,
+      stop: async () => {
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      },
+    }),
+  );
+}
+
+/** Sends one https request on the deadline's agent; resolves with the status once the response was read. */
+async function statusOf(deadline: ConnectionDeadline, url: string): Promise<number | undefined> {
+  try {
+    return await new Promise<number | undefined>((resolve, reject) => {
+      const request = httpsRequest(url, { agent: deadline.agent, signal: deadline.signal, ca: CA }, (response) => {
+        response.resume();
+        response.once('end', () => resolve(response.statusCode));
+      });
+      request.once('error', reject);
+      request.end();
+    });
+  } finally {
+    deadline.dispose();
+  }
+}
+
+describe('ConnectionDeadline: one connection per request', () => {
+  it('asks the backend to close the connection after the answer, directly and through a tunnel (no idle connection is kept)', async () => {
+    const server = await tlsServerRecordingConnectionHeaders();
+    const proxy = await started(LoopbackProxy.start());
+    const url = `https://127.0.0.1:${server.port}/`;
+
+    await expect(statusOf(new ConnectionDeadline(new URL(url), null, LONG_MS, LONG_MS), url)).resolves.toBe(204);
+    await expect(statusOf(new ConnectionDeadline(new URL(url), routeThrough(proxy), LONG_MS, LONG_MS), url)).resolves.toBe(204);
+
+    expect(server.connectionHeaders).toEqual(['close', 'close']);
+  });
+});
+
 describe('ConnectionDeadline over https', () => {
   describe('direct', () => {
     it('the connect phase lasts until the TLS handshake is done: a server that never speaks TLS is cut by the connect timeout', async () => {
