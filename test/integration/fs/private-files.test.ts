@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +12,7 @@ import {
   moveBackIfAbsent,
   PrivateFileError,
   readPrivateFile,
+  removeFile,
   renameIfPresent,
   restrictToOwner,
   TEMPORARY_FILE_PATTERN,
@@ -432,5 +433,42 @@ describe('temporary files and error codes', () => {
     writeFileSync(join(dir, 'big'), 'x'.repeat(11));
     expect(await privateFileErrorFrom(readPrivateFile(join(dir, 'big'), 10))).toMatchObject({ message: `${join(dir, 'big')} is larger than 10 bytes` });
     expect(await privateFileErrorFrom(readPrivateFile(dir, 10))).toMatchObject({ code: 'NOT_A_FILE', message: `${dir} is not a regular file` });
+  });
+});
+
+describe('file descriptors and edge cases', () => {
+  const openDescriptors = () => readdirSync('/proc/self/fd').length;
+
+  it('closes every file it opens, whatever the outcome', async () => {
+    const path = join(dir, 'doc');
+    writeFileSync(path, 'x');
+    chmodSync(path, 0o644);
+    const before = openDescriptors();
+    for (let i = 0; i < 20; i += 1) {
+      await restrictToOwner(path);
+      chmodSync(path, 0o644);
+      await readPrivateFile(path, 10);
+      await readPrivateFile(dir, 10).catch(() => undefined);
+      await writePrivateFile(path, `round ${i}`);
+      chmodSync(path, 0o644);
+    }
+    expect(openDescriptors()).toBe(before);
+  });
+
+  it('refuses a file that reads longer than it said it was (its size changed after fstat)', async () => {
+    // /proc files report size 0 and then read as much as they hold: the second, read-time check applies.
+    expect(await privateFileErrorFrom(readPrivateFile('/proc/self/status', 10))).toMatchObject({ code: 'TOO_LARGE' });
+  });
+
+  it('passes on a failure to open other than absence or a link (a path through a regular file)', async () => {
+    writeFileSync(join(dir, 'file'), 'x');
+    await expect(readPrivateFile(join(dir, 'file', 'below'), 10)).rejects.toMatchObject({ code: 'ENOTDIR' });
+  });
+
+  it('removing a file that is already gone is not an error', async () => {
+    await expect(removeFile(join(dir, 'never-there'))).resolves.toBeUndefined();
+    writeFileSync(join(dir, 'there'), 'x');
+    await removeFile(join(dir, 'there'));
+    expect(existsSync(join(dir, 'there'))).toBe(false);
   });
 });
