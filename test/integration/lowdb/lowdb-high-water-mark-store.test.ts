@@ -52,6 +52,17 @@ describe('LowdbHighWaterMarkStore', () => {
     expect(error).toMatchObject({ code: 'CACHE.CORRUPT', message: `${join(dir(), CLOCK_FILE)} is corrupt: ${reason}` });
   });
 
+  it('a mark it cannot read for an I/O error is CACHE.IO_FAILED naming the operation, the file and the code', async () => {
+    class FailingDisk extends StateDirectory {
+      override read(): Promise<Buffer | null> {
+        return Promise.reject(Object.assign(new Error('i/o error'), { code: 'EIO' }));
+      }
+    }
+    const error = await new LowdbHighWaterMarkStore(new FailingDisk(dir(), new RecordingLogger())).load().catch((caught: unknown) => caught);
+
+    expect(error).toMatchObject({ code: 'CACHE.IO_FAILED', message: `could not read ${join(dir(), CLOCK_FILE)} (EIO)` });
+  });
+
   it('a mark it cannot write is CACHE.IO_FAILED naming the file', async () => {
     writeFileSync(join(root, 'cache'), 'a file where the directory should be');
 
