@@ -1,15 +1,21 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   createPrivateFile,
   ensurePrivateDirectory,
+  errorCode,
+  moveBackIfAbsent,
   PrivateFileError,
   readPrivateFile,
+  removeFile,
+  renameIfPresent,
+  restrictToOwner,
+  TEMPORARY_FILE_PATTERN,
   writePrivateFile,
   type PrivateFileErrorCode,
 } from '../../../src/adapters/fs/private-files.js';
@@ -320,5 +326,149 @@ describe('createPrivateFile', () => {
     expect(results.filter(Boolean)).toHaveLength(1);
     expect(readFileSync(path, 'utf8')).toBe(contents[results.indexOf(true)]);
     expect(entriesOf(dir)).toEqual(['instance.json']);
+  });
+});
+
+describe('restrictToOwner', () => {
+  it('makes a loosened regular file 0600 and returns the permissions it had', async () => {
+    const path = join(dir, 'admin-token');
+    writeFileSync(path, 'x');
+    chmodSync(path, 0o644);
+
+    await expect(restrictToOwner(path)).resolves.toBe(0o644);
+    expect(permissionsOf(path)).toBe(0o600);
+  });
+
+  it('leaves an owner-only file alone (null), even one the owner cannot write', async () => {
+    const path = join(dir, 'admin-token');
+    writeFileSync(path, 'x');
+    chmodSync(path, 0o400);
+
+    await expect(restrictToOwner(path)).resolves.toBeNull();
+    expect(permissionsOf(path)).toBe(0o400);
+  });
+
+  it('returns null for a missing file, and changes neither a symbolic link\'s target nor a directory', async () => {
+    await expect(restrictToOwner(join(dir, 'missing'))).resolves.toBeNull();
+
+    const target = join(dir, 'target');
+    writeFileSync(target, 'x');
+    chmodSync(target, 0o644);
+    symlinkSync(target, join(dir, 'link'));
+    await expect(restrictToOwner(join(dir, 'link'))).resolves.toBeNull();
+    expect(permissionsOf(target)).toBe(0o644);
+
+    const sub = join(dir, 'sub');
+    mkdirSync(sub, { mode: 0o755 });
+    chmodSync(sub, 0o755);
+    await expect(restrictToOwner(sub)).resolves.toBeNull();
+    expect(permissionsOf(sub)).toBe(0o755);
+  });
+
+  it('passes on a failure other than absence (a path through a regular file)', async () => {
+    writeFileSync(join(dir, 'file'), 'x');
+    await expect(restrictToOwner(join(dir, 'file', 'below'))).rejects.toMatchObject({ code: 'ENOTDIR' });
+  });
+});
+
+describe('renameIfPresent and moveBackIfAbsent', () => {
+  it('renames a present file (a link as a link), reports false for a missing one and passes on other failures', async () => {
+    writeFileSync(join(dir, 'a'), 'content');
+    await expect(renameIfPresent(join(dir, 'a'), join(dir, 'b'))).resolves.toBe(true);
+    expect(readFileSync(join(dir, 'b'), 'utf8')).toBe('content');
+    expect(existsSync(join(dir, 'a'))).toBe(false);
+
+    symlinkSync(join(dir, 'b'), join(dir, 'link'));
+    await expect(renameIfPresent(join(dir, 'link'), join(dir, 'link-aside'))).resolves.toBe(true);
+    expect(lstatSync(join(dir, 'link-aside')).isSymbolicLink()).toBe(true);
+
+    await expect(renameIfPresent(join(dir, 'missing'), join(dir, 'c'))).resolves.toBe(false);
+    await expect(renameIfPresent(join(dir, 'link-aside'), join(dir, 'b', 'below-a-file'))).rejects.toMatchObject({ code: 'ENOTDIR' });
+  });
+
+  it('moves a file back when its place is free, and leaves it aside when the place was taken meanwhile', async () => {
+    writeFileSync(join(dir, 'aside'), 'old');
+    await expect(moveBackIfAbsent(join(dir, 'aside'), join(dir, 'instance-id'))).resolves.toBe(true);
+    expect(readFileSync(join(dir, 'instance-id'), 'utf8')).toBe('old');
+    expect(existsSync(join(dir, 'aside'))).toBe(false);
+
+    writeFileSync(join(dir, 'aside'), 'older');
+    await expect(moveBackIfAbsent(join(dir, 'aside'), join(dir, 'instance-id'))).resolves.toBe(false);
+    expect(readFileSync(join(dir, 'instance-id'), 'utf8')).toBe('old');
+    expect(readFileSync(join(dir, 'aside'), 'utf8')).toBe('older');
+
+    await expect(moveBackIfAbsent(join(dir, 'missing'), join(dir, 'other'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+});
+
+describe('temporary files and error codes', () => {
+  it('names temporary files <file>.<random UUID>.tmp, and nothing else matches', () => {
+    expect(TEMPORARY_FILE_PATTERN.test('license-cache.json.0f8fad5b-d9cb-469f-a165-70867728950e.tmp')).toBe(true);
+    for (const name of [
+      'license-cache.json',
+      'license-cache.json.0f8fad5b-d9cb-469f-a165-70867728950e.tmp.bak',
+      'x.0f8fad5b-d9cb-469f-a165-70867728950e',
+      'x.0F8FAD5B-D9CB-469F-A165-70867728950E.tmp',
+      '.0f8fad5b-d9cb-469f-a165-70867728950e.tmp',
+      'x.0f8fad5b-d9cb-369f-a165-70867728950e.tmp',
+      'x.0f8fad5b-d9cb-469f-c165-70867728950e.tmp',
+    ]) {
+      expect(TEMPORARY_FILE_PATTERN.test(name)).toBe(false);
+    }
+  });
+
+  it('reads the code of a system error, and of nothing else', () => {
+    expect(errorCode(Object.assign(new Error('x'), { code: 'EACCES' }))).toBe('EACCES');
+    expect(errorCode({ code: 13 })).toBe('13');
+    expect(errorCode(new Error('x'))).toBeUndefined();
+    expect(errorCode(null)).toBeUndefined();
+    expect(errorCode('EACCES')).toBeUndefined();
+  });
+
+  it('a refused file carries its name and the path in its message', async () => {
+    symlinkSync(join(dir, 'nowhere'), join(dir, 'link'));
+    const error = await privateFileErrorFrom(readPrivateFile(join(dir, 'link'), 10));
+    expect(error).toMatchObject({ name: 'PrivateFileError', code: 'SYMLINK', message: `${join(dir, 'link')} is a symbolic link` });
+
+    writeFileSync(join(dir, 'big'), 'x'.repeat(11));
+    expect(await privateFileErrorFrom(readPrivateFile(join(dir, 'big'), 10))).toMatchObject({ message: `${join(dir, 'big')} is larger than 10 bytes` });
+    expect(await privateFileErrorFrom(readPrivateFile(dir, 10))).toMatchObject({ code: 'NOT_A_FILE', message: `${dir} is not a regular file` });
+  });
+});
+
+describe('file descriptors and edge cases', () => {
+  const openDescriptors = () => readdirSync('/proc/self/fd').length;
+
+  it('closes every file it opens, whatever the outcome', async () => {
+    const path = join(dir, 'doc');
+    writeFileSync(path, 'x');
+    chmodSync(path, 0o644);
+    const before = openDescriptors();
+    for (let i = 0; i < 20; i += 1) {
+      await restrictToOwner(path);
+      chmodSync(path, 0o644);
+      await readPrivateFile(path, 10);
+      await readPrivateFile(dir, 10).catch(() => undefined);
+      await writePrivateFile(path, `round ${i}`);
+      chmodSync(path, 0o644);
+    }
+    expect(openDescriptors()).toBe(before);
+  });
+
+  it('refuses a file that reads longer than it said it was (its size changed after fstat)', async () => {
+    // /proc files report size 0 and then read as much as they hold: the second, read-time check applies.
+    expect(await privateFileErrorFrom(readPrivateFile('/proc/self/status', 10))).toMatchObject({ code: 'TOO_LARGE' });
+  });
+
+  it('passes on a failure to open other than absence or a link (a path through a regular file)', async () => {
+    writeFileSync(join(dir, 'file'), 'x');
+    await expect(readPrivateFile(join(dir, 'file', 'below'), 10)).rejects.toMatchObject({ code: 'ENOTDIR' });
+  });
+
+  it('removing a file that is already gone is not an error', async () => {
+    await expect(removeFile(join(dir, 'never-there'))).resolves.toBeUndefined();
+    writeFileSync(join(dir, 'there'), 'x');
+    await removeFile(join(dir, 'there'));
+    expect(existsSync(join(dir, 'there'))).toBe(false);
   });
 });

@@ -38,6 +38,41 @@ describe('LowdbHighWaterMarkStore', () => {
   });
 
   it.each([
+    ['JSON null', 'null', 'expected a JSON object'],
+    ['a JSON string', '"2026-06-01T00:00:00.000Z"', 'expected a JSON object'],
+    ['an invalid date', JSON.stringify({ high_water_at: 'yesterday', newest_backend_iat: null }), '"high_water_at" must be an ISO-8601 instant'],
+    ['a numeric high-water mark', JSON.stringify({ high_water_at: 1_780_000_000_000, newest_backend_iat: null }), '"high_water_at" must be an ISO-8601 instant'],
+    ['an invalid iat', JSON.stringify({ high_water_at: '2026-06-01T00:00:00.000Z', newest_backend_iat: 'soon' }), '"newest_backend_iat" must be an ISO-8601 instant'],
+  ])('says what is wrong with a file holding %s', async (_case, content, reason) => {
+    mkdirSync(dir(), { mode: 0o700 });
+    writeFileSync(join(dir(), CLOCK_FILE), content);
+
+    const error = await new LowdbHighWaterMarkStore(new StateDirectory(dir(), new RecordingLogger())).load().catch((caught: unknown) => caught);
+
+    expect(error).toMatchObject({ code: 'CACHE.CORRUPT', message: `${join(dir(), CLOCK_FILE)} is corrupt: ${reason}` });
+  });
+
+  it('a mark it cannot read for an I/O error is CACHE.IO_FAILED naming the operation, the file and the code', async () => {
+    class FailingDisk extends StateDirectory {
+      override read(): Promise<Buffer | null> {
+        return Promise.reject(Object.assign(new Error('i/o error'), { code: 'EIO' }));
+      }
+    }
+    const error = await new LowdbHighWaterMarkStore(new FailingDisk(dir(), new RecordingLogger())).load().catch((caught: unknown) => caught);
+
+    expect(error).toMatchObject({ code: 'CACHE.IO_FAILED', message: `could not read ${join(dir(), CLOCK_FILE)} (EIO)` });
+  });
+
+  it('a mark it cannot write is CACHE.IO_FAILED naming the file', async () => {
+    writeFileSync(join(root, 'cache'), 'a file where the directory should be');
+
+    const error = await new LowdbHighWaterMarkStore(new StateDirectory(dir(), new RecordingLogger())).save(MARK).catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(CacheError);
+    expect(error).toMatchObject({ code: 'CACHE.IO_FAILED', message: expect.stringMatching(new RegExp(`^could not write ${join(dir(), CLOCK_FILE)} \\(E[A-Z]+\\)$`)) });
+  });
+
+  it.each([
     ['not JSON', 'garbage'],
     ['an invalid date', JSON.stringify({ high_water_at: 'yesterday', newest_backend_iat: null })],
     ['a date out of range', JSON.stringify({ high_water_at: '+999999-01-01T00:00:00.000Z', newest_backend_iat: null })],

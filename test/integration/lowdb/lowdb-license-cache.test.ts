@@ -1,8 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { StateDirectory } from '../../../src/adapters/fs/state-directory.js';
-import { LICENSE_CACHE_FILE, LowdbLicenseCache } from '../../../src/adapters/lowdb/lowdb-license-cache.js';
+import { PrivateFileError } from '../../../src/adapters/fs/private-files.js';
+import { StateDirectory, UntrustedDirectoryError } from '../../../src/adapters/fs/state-directory.js';
+import { LICENSE_CACHE_FILE, LowdbLicenseCache, toCacheError } from '../../../src/adapters/lowdb/lowdb-license-cache.js';
+import { CorruptFileError } from '../../../src/adapters/lowdb/private-json-file.js';
 import { CacheError } from '../../../src/domain/model/errors.js';
 import { ResolutionTrail } from '../../../src/domain/model/resolution-trail.js';
 import { CachedLicenseStep } from '../../../src/domain/resolution/cached-license.step.js';
@@ -222,6 +224,57 @@ describe('LowdbLicenseCache', () => {
       expect(messagesOf(error)).not.toContain('eyJ');
     });
 
+    it.each<[string, string]>([
+      ['JSON null', 'expected a JSON object'],
+      ['"a JSON string"', 'expected a JSON object'],
+      ['{"jwt": 42}', '"jwt" must be a non-empty string'],
+      ['{"jwt": ""}', '"jwt" must be a non-empty string'],
+      ['{"jwt": "x"', 'not valid UTF-8 JSON'],
+    ])('says what is wrong with a file holding %s', async (content, reason) => {
+      plantCacheFile(content === 'JSON null' ? 'null' : content);
+
+      const error = await cacheErrorFrom(newCache().load());
+
+      expect(error.message).toBe(`${cacheFile()} is corrupt: ${reason}`);
+    });
+
+    it('gives up on a read slower than its deadline with CACHE.TIMEOUT (a stalled disk does not hold up start-up)', async () => {
+      class StalledDirectory extends StateDirectory {
+        override read(): Promise<Buffer | null> {
+          return new Promise(() => undefined);
+        }
+      }
+      const stalled = new LowdbLicenseCache(new StalledDirectory(cacheDir, new RecordingLogger()), clock, 50);
+
+      const error = await cacheErrorFrom(stalled.load());
+
+      expect(error).toMatchObject({ code: 'CACHE.TIMEOUT', message: `reading ${cacheFile()} took longer than 50 ms` });
+    });
+
+    it('names the operation and the system error code of a failing disk, keeping the error as the cause', async () => {
+      const eio = Object.assign(new Error('i/o error'), { code: 'EIO' });
+      class FailingDisk extends StateDirectory {
+        override read(): Promise<Buffer | null> {
+          return Promise.reject(eio);
+        }
+        override write(): Promise<void> {
+          return Promise.reject(eio);
+        }
+        override list(): Promise<string[]> {
+          return Promise.reject(eio);
+        }
+      }
+      const failing = new LowdbLicenseCache(new FailingDisk(cacheDir, new RecordingLogger()), clock);
+
+      const errors = [await cacheErrorFrom(failing.load()), await cacheErrorFrom(failing.save(JWT)), await cacheErrorFrom(failing.setAside())];
+
+      expect(errors.map((error) => [error.code, error.message, error.cause])).toEqual([
+        ['CACHE.IO_FAILED', `could not read ${cacheFile()} (EIO)`, eio],
+        ['CACHE.IO_FAILED', `could not write ${cacheFile()} (EIO)`, eio],
+        ['CACHE.IO_FAILED', `could not set aside ${cacheFile()} (EIO)`, eio],
+      ]);
+    });
+
     it('refuses a file over 64 KiB as CACHE.TOO_LARGE', async () => {
       const document = JSON.stringify({ jwt: JWT, saved_at: SAVED_AT });
       plantCacheFile(document.padEnd(MAX_CACHE_BYTES + 1, ' '));
@@ -274,6 +327,16 @@ describe('LowdbLicenseCache', () => {
       expect(kept).toHaveLength(3);
       const jwts = kept.map((name) => (JSON.parse(readFileSync(join(cacheDir, name), 'utf8')) as { jwt: string }).jwt).sort();
       expect(jwts).toEqual([`${JWT}2`, `${JWT}3`, `${JWT}4`]);
+    });
+
+    it('numbers the files set aside within one millisecond -1, -2, … and keeps the newest three by name', async () => {
+      for (let i = 0; i < 4; i += 1) {
+        await newCache().save(`${JWT}${i}`);
+        await newCache().setAside();
+      }
+
+      const stamp = 'license-cache.json.rejected-20260601T000000.000Z';
+      expect(entriesOf(cacheDir).filter((name) => name.startsWith('license-cache.json.rejected-')).sort()).toEqual([`${stamp}-1`, `${stamp}-2`, `${stamp}-3`]);
     });
 
     it('moves a planted symbolic link as a link, leaving its target alone', async () => {
@@ -359,3 +422,24 @@ describe('LowdbLicenseCache', () => {
   });
 });
 
+
+describe('toCacheError', () => {
+  it('maps each file failure to the CacheError callers act on, keeping it as the cause', () => {
+    const untrusted = new UntrustedDirectoryError('/c', 'writable by others');
+    const corrupt = new CorruptFileError('/c/license-cache.json', 'not valid UTF-8 JSON');
+    const tooLarge = new PrivateFileError('TOO_LARGE', '/c/license-cache.json is larger than 65536 bytes');
+    const link = new PrivateFileError('SYMLINK', '/c/license-cache.json is a symbolic link');
+    const unknown = new Error('no code');
+    const mapped = [untrusted, corrupt, tooLarge, link, unknown].map((error) => toCacheError(error, 'read', '/c/license-cache.json'));
+
+    expect(mapped.map((error) => [error.code, error.message, error.cause])).toEqual([
+      ['CACHE.UNSAFE_DIRECTORY', 'cache directory /c is not used: writable by others', untrusted],
+      ['CACHE.CORRUPT', '/c/license-cache.json is corrupt: not valid UTF-8 JSON', corrupt],
+      ['CACHE.TOO_LARGE', '/c/license-cache.json is larger than 65536 bytes', tooLarge],
+      ['CACHE.UNSAFE_FILE', '/c/license-cache.json is a symbolic link', link],
+      ['CACHE.IO_FAILED', 'could not read /c/license-cache.json (unknown error)', unknown],
+    ]);
+    const already = new CacheError('CACHE.TIMEOUT', 'slow');
+    expect(toCacheError(already, 'read', '/c')).toBe(already);
+  });
+});

@@ -3,8 +3,9 @@ import { parseApiKey } from '../../../src/domain/model/api-key.js';
 import { ApiKeyError } from '../../../src/domain/model/errors.js';
 import { FEATURES, knownFeatures } from '../../../src/domain/model/feature.js';
 import { assessExpiry, daysUntil } from '../../../src/domain/model/grace.js';
-import { COMMUNITY_LICENSE } from '../../../src/domain/model/license.js';
-import { effectiveQuotas, TIER_DEFAULT_QUOTAS, withinQuota } from '../../../src/domain/model/quota.js';
+import { COMMUNITY_LICENSE, licenseFromToken } from '../../../src/domain/model/license.js';
+import { aLicenseClaims } from '../../support/license-claims.builder.js';
+import { effectiveQuotas, isQuotaName, QUOTA_NAMES, TIER_DEFAULT_QUOTAS, withinQuota } from '../../../src/domain/model/quota.js';
 import { compareTiers, parseTier, tierName } from '../../../src/domain/model/tier.js';
 import { DAY, HOUR } from '../../support/fixed-clock.js';
 
@@ -59,6 +60,12 @@ describe('quotas', () => {
     expect(quotas).toMatchObject({ max_joins: 8, max_clusters: null, max_result_rows: 1_000_000 });
   });
 
+  it('are named by exactly the five names of the contract; anything else is no quota', () => {
+    for (const name of QUOTA_NAMES) expect(isQuotaName(name)).toBe(true);
+    expect(QUOTA_NAMES).toHaveLength(5);
+    for (const other of ['max_rows', 'MAX_JOINS', '', 'constructor', 5, null, undefined, ['max_joins']]) expect(isQuotaName(other)).toBe(false);
+  });
+
   it('allow up to the limit, and anything when unlimited', () => {
     expect(withinQuota(10, 10)).toBe(true);
     expect(withinQuota(10, 11)).toBe(false);
@@ -106,5 +113,68 @@ describe('grace', () => {
   it('counts whole days until expiry, never negative', () => {
     expect(daysUntil(expiresAt, at(-(2 * DAY + HOUR)))).toBe(2);
     expect(daysUntil(expiresAt, at(DAY))).toBe(0);
+  });
+});
+
+describe('licenses', () => {
+  const now = new Date('2026-06-01T00:00:00Z');
+  const info = { kid: 'k1', jti: 'j1', issuedAt: now, expiresAt: now, fingerprint: '0123456789abcdef' };
+  const fromClaims = (overrides: Parameters<typeof aLicenseClaims>[1], gracePeriodMs = 14 * DAY) =>
+    licenseFromToken({ jwt: 'x', gracePeriodMs, claims: aLicenseClaims(now, overrides), info }, 'api_key');
+
+  it('take every field of the verified token and precompute expiry, mid grace and end of grace', () => {
+    const expiresAt = new Date(now.getTime() + 30 * DAY);
+    const license = fromClaims(
+      { tier: 'pro', licenseId: 'lic-9', orgName: 'Acme', platform: 'STAGING', trial: true, features: ['repl'], quotas: { max_joins: 9 }, expiresAt },
+      10 * DAY,
+    );
+
+    expect(license).toEqual({
+      tier: 'pro',
+      source: 'api_key',
+      licenseId: 'lic-9',
+      orgName: 'Acme',
+      platform: 'STAGING',
+      trial: true,
+      features: ['repl'],
+      quotas: { ...TIER_DEFAULT_QUOTAS.pro, max_joins: 9 },
+      expiresAt,
+      gracePeriodMs: 10 * DAY,
+      expiresAtMs: expiresAt.getTime(),
+      midGraceAtMs: expiresAt.getTime() + 5 * DAY,
+      graceEndsAtMs: expiresAt.getTime() + 10 * DAY,
+      token: info,
+    });
+  });
+
+  it('grant every feature when the token names none', () => {
+    expect(fromClaims({ features: null }).features).toEqual([...FEATURES]);
+  });
+
+  it('cannot be changed once made, nor through their feature list or quotas', () => {
+    for (const license of [fromClaims({}), COMMUNITY_LICENSE]) {
+      expect(Object.isFrozen(license)).toBe(true);
+      expect(Object.isFrozen(license.features)).toBe(true);
+      expect(Object.isFrozen(license.quotas)).toBe(true);
+    }
+  });
+
+  it('Community never expires and has no grace, no token and no owner', () => {
+    expect(COMMUNITY_LICENSE).toEqual({
+      tier: 'community',
+      source: 'community',
+      licenseId: null,
+      orgName: null,
+      platform: null,
+      trial: false,
+      features: [...FEATURES],
+      quotas: TIER_DEFAULT_QUOTAS.community,
+      expiresAt: null,
+      gracePeriodMs: 0,
+      expiresAtMs: Number.POSITIVE_INFINITY,
+      midGraceAtMs: Number.POSITIVE_INFINITY,
+      graceEndsAtMs: Number.POSITIVE_INFINITY,
+      token: null,
+    });
   });
 });

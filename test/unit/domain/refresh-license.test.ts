@@ -198,3 +198,96 @@ describe('RefreshLicense logs', () => {
     expect(h.logger.at('info')).toEqual([expect.stringMatching(/^License renewed: Pro until /)]);
   });
 });
+
+describe('RefreshLicense log lines and listeners', () => {
+  const proUntil = (h: ReturnType<typeof resolutionHarness>, expiresAt: Date) =>
+    issued(h.verifier.issue(aLicenseClaims(h.clock.now(), { tier: 'pro', expiresAt })));
+  const renewals = (h: ReturnType<typeof resolutionHarness>) => h.logger.entries.filter((entry) => entry.message.startsWith('License renewed'));
+  const quietLines = (h: ReturnType<typeof resolutionHarness>) => h.logger.at('debug').filter((message) => message.startsWith('License refresh'));
+
+  it('the renewal line names the new expiry and says whether the license was in grace and whether failures came before', async () => {
+    const h = resolutionHarness();
+    const refresh = new RefreshLicense(h.build({ apiKey: API_KEY }), h.state, h.clock, new RecordingTelemetry(), h.logger);
+    const renewedUntil = new Date(h.clock.now().getTime() + 400 * DAY);
+    h.backend.answer(proUntil(h, new Date(h.clock.now().getTime() + DAY)));
+    await refresh.execute();
+    h.clock.advance(2 * DAY); // in grace
+    h.backend.answer(new BackendError('BACKEND.UNREACHABLE', 'down'));
+    await refresh.execute();
+    h.backend.answer(proUntil(h, renewedUntil));
+    await refresh.execute();
+
+    expect(renewals(h)).toEqual([
+      { level: 'info', message: `License renewed: Pro until ${renewedUntil.toISOString()}`, fields: { was_in_grace: true, after_failures: true } },
+    ]);
+  });
+
+  it('at the very instant of expiry a license is not yet in grace: its renewal is a quiet line', async () => {
+    const h = resolutionHarness();
+    const refresh = new RefreshLicense(h.build({ apiKey: API_KEY }), h.state, h.clock, new RecordingTelemetry(), h.logger);
+    const expiresAt = new Date(h.clock.now().getTime() + DAY);
+    h.backend.answer(proUntil(h, expiresAt));
+    await refresh.execute();
+    h.clock.set(expiresAt);
+    h.backend.answer(proUntil(h, expiresAt));
+    await refresh.execute();
+    expect(renewals(h)).toEqual([]);
+    expect(quietLines(h)).toEqual([`License refresh refreshed: Pro until ${expiresAt.toISOString()}, nothing changed`]);
+
+    h.clock.advance(1);
+    h.backend.answer(proUntil(h, expiresAt));
+    await refresh.execute();
+    expect(renewals(h)).toEqual([expect.objectContaining({ fields: { was_in_grace: true, after_failures: false } })]);
+  });
+
+  it('a refresh that changes nothing says so at DEBUG only, Community named without an expiry', async () => {
+    const h = resolutionHarness();
+    const refresh = new RefreshLicense(h.build({ apiKey: null }), h.state, h.clock, new RecordingTelemetry(), h.logger);
+    await refresh.execute();
+
+    expect(quietLines(h)).toEqual(['License refresh skipped: Community, nothing changed']);
+    expect(renewals(h)).toEqual([]);
+  });
+
+  it('a tier change has its own INFO line only: no renewal line, no quiet line; a failed refresh has neither', async () => {
+    const h = resolutionHarness();
+    const refresh = new RefreshLicense(h.build({ apiKey: API_KEY }), h.state, h.clock, new RecordingTelemetry(), h.logger);
+    h.backend.answer(issued(h.verifier.issue(aLicenseClaims(h.clock.now(), { tier: 'enterprise' }))));
+    await refresh.execute();
+    h.backend.answer(new BackendError('BACKEND.UNREACHABLE', 'down'));
+    await refresh.execute();
+
+    expect(h.logger.at('info')).toEqual(['License upgraded from Community to Enterprise']);
+    expect(quietLines(h)).toEqual([]);
+  });
+
+  it('records when the attempt started, and the outcome when it finished; every listener hears every refresh until it unsubscribes', async () => {
+    const h = resolutionHarness();
+    const refresh = new RefreshLicense(h.build({ apiKey: API_KEY }), h.state, h.clock, new RecordingTelemetry(), h.logger);
+    const heard: string[] = [];
+    const unsubscribe = refresh.onFinished((outcome) => heard.push(`first:${outcome.status}`));
+    refresh.onFinished((outcome) => heard.push(`second:${outcome.status}`));
+    const startedAt = h.clock.now();
+    let release!: () => void;
+    const opened = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const answer = issued(h.verifier.issue(aLicenseClaims(h.clock.now(), { tier: 'pro' })));
+    h.backend.answer(async () => (await opened, answer));
+
+    const running = refresh.execute();
+    expect(refresh.inFlight).toBe(running);
+    h.clock.advance(5 * MINUTE);
+    release();
+    const outcome = await running;
+
+    expect(outcome.finishedAt).toEqual(new Date(startedAt.getTime() + 5 * MINUTE));
+    expect(refresh.status().lastAttemptAt).toEqual(startedAt);
+    expect(heard).toEqual(['first:refreshed', 'second:refreshed']);
+
+    unsubscribe();
+    h.backend.answer(new BackendError('BACKEND.UNREACHABLE', 'down'));
+    await refresh.execute();
+    expect(heard).toEqual(['first:refreshed', 'second:refreshed', 'second:failed']);
+  });
+});

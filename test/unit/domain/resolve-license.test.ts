@@ -96,6 +96,29 @@ describe('ResolveLicense', () => {
       expect(h.backend.requests).toEqual([{ apiKey: API_KEY, instanceId: expect.any(String), agentVersion: '9.9.9' }]);
     });
 
+    it('takes "expires_in" as advisory: more than 60 s away from the token\'s own lifetime is a DEBUG line, and the signed exp rules', async () => {
+      const expiresAt = new Date(h.clock.now().getTime() + DAY);
+      const jwt = token({ issuedAt: h.clock.now(), expiresAt }); // a lifetime of 86 400 s
+      const DISAGREES = 'License backend "expires_in" disagrees with the token\'s own lifetime; "exp" rules';
+      const disagreements = () => h.logger.entries.filter((entry) => entry.message === DISAGREES);
+
+      for (const expiresInSeconds of [null, 86_400 + 60, 86_400 - 60]) {
+        h.backend.answer({ ...issued(jwt), expiresInSeconds });
+        await h.build({ apiKey: API_KEY }).execute();
+      }
+      expect(disagreements()).toEqual([]);
+
+      for (const expiresInSeconds of [86_400 + 61, 86_400 - 61]) {
+        h.backend.answer({ ...issued(jwt), expiresInSeconds });
+        const { snapshot } = await h.build({ apiKey: API_KEY }).execute();
+        expect(snapshot.license.expiresAt).toEqual(expiresAt);
+      }
+      expect(disagreements()).toEqual([
+        { level: 'debug', message: DISAGREES, fields: { expires_in: 86_461, token_lifetime_seconds: 86_400 } },
+        { level: 'debug', message: DISAGREES, fields: { expires_in: 86_339, token_lifetime_seconds: 86_400 } },
+      ]);
+    });
+
     it('logs a backend message at INFO', async () => {
       h.backend.answer(issued(token(), 'Your trial ends in 5 days'));
       await h.build({ apiKey: API_KEY }).execute();
@@ -321,6 +344,74 @@ describe('ResolveLicense', () => {
 
       expect(replaced).toBe(true);
       expect(snapshot).toMatchObject({ degraded: true, license: { tier: 'community' } });
+    });
+  });
+
+  describe('what a resolution reports and records', () => {
+    it('keeps a license through a transient failure up to the last instant of its grace, and no longer', async () => {
+      const resolve = h.build({ apiKey: API_KEY });
+      h.backend.answer(issued(token({ tier: 'pro', expiresAt: new Date(h.clock.now().getTime() + DAY) })));
+      const first = await resolve.execute();
+      h.clock.set(new Date(first.snapshot.license.graceEndsAtMs));
+
+      h.backend.answer(new BackendError('BACKEND.TIMEOUT', 'license backend did not answer', { retryAfterMs: 7_000 }));
+      const kept = await resolve.execute();
+      expect(kept).toMatchObject({ replaced: false, retryAfterMs: 7_000 });
+      expect(kept.snapshot).toBe(first.snapshot);
+      expect(kept.attempts.map((a) => `${a.source}:${a.outcome}`)).toEqual(['static:skipped', 'api_key:failed']);
+
+      h.clock.advance(1);
+      h.backend.answer(new BackendError('BACKEND.TIMEOUT', 'license backend did not answer'));
+      expect((await resolve.execute()).snapshot.license.tier).toBe('community');
+    });
+
+    it('Community in force is not "kept": a transient failure walks on to the cache', async () => {
+      h.cache.jwt = token({ tier: 'pro' });
+      h.backend.answer(new BackendError('BACKEND.TIMEOUT', 'license backend did not answer'));
+      const { snapshot, replaced } = await h.build({ apiKey: API_KEY }).execute();
+
+      expect(replaced).toBe(true);
+      expect(snapshot.license.source).toBe('cache');
+    });
+
+    it('records the issue time of a backend token as backend-issued, and logs the tier change with tier and source', async () => {
+      const issuedAt = new Date(h.clock.now().getTime() - 2 * DAY);
+      h.backend.answer(issued(token({ tier: 'enterprise', issuedAt })));
+      const result = await h.build({ apiKey: API_KEY }).execute();
+
+      expect(result).toMatchObject({ replaced: true, backendFailure: null, retryAfterMs: null });
+      expect(h.trustedTime.acceptedTokens).toEqual([{ issuedAt, fromBackend: true }]);
+      expect(h.logger.entries).toContainEqual({
+        level: 'info',
+        message: 'License upgraded from Community to Enterprise',
+        fields: { tier: 'enterprise', source: 'api_key' },
+      });
+    });
+
+    it('records nothing in trusted time for Community', async () => {
+      await h.build().execute();
+      expect(h.trustedTime.acceptedTokens).toEqual([]);
+    });
+
+    it('says the grace period was clamped with both figures, once; a license granting as much as asked is not clamped', async () => {
+      const resolve = h.build({ apiKey: API_KEY });
+      h.backend.answer(issued(token({ gracePeriodDays: 3 })));
+      await resolve.execute();
+      h.backend.answer(issued(token({ gracePeriodDays: 3 })));
+      await resolve.execute();
+      const clamped = h.logger.entries.filter((entry) => entry.message.startsWith('Grace period clamped'));
+      expect(clamped).toEqual([
+        {
+          level: 'warn',
+          message: 'Grace period clamped to 3 days by the license (SOFTCLIENT4ES_LICENSE_GRACE_PERIOD asks for 14)',
+          fields: { grace_period_days: 3 },
+        },
+      ]);
+
+      const h2 = resolutionHarness();
+      h2.backend.answer(issued(h2.verifier.issue(aLicenseClaims(h2.clock.now(), { gracePeriodDays: 14 }))));
+      await h2.build({ apiKey: API_KEY }).execute();
+      expect(h2.logger.at('warn').filter((line) => line.startsWith('Grace period clamped'))).toEqual([]);
     });
   });
 

@@ -67,6 +67,21 @@ describe('TextGate', () => {
     expect(later.pass(`t=${ADMIN_TOKEN}`)).toBe(`t=${REDACTED}`);
   });
 
+  it('renders a non-string with String() before the same rules', () => {
+    expect(gate().pass(42)).toBe('42');
+    expect(gate().pass(null)).toBe('null');
+    expect(gate().pass(new Error(`bad key ${API_KEY}\nnext line`))).toBe(`Error: bad key ${REDACTED} next line`);
+  });
+
+  it('matches a secret of 4 to 7 characters whole, the longest first; a 3-character one is not searched for', () => {
+    const short = new TextGate(['abc', 'pin4', 'pin4567']);
+    expect(short.pass('abc pin4 pin4567 pin456')).toBe(`abc ${REDACTED} ${REDACTED} ${REDACTED}56`);
+  });
+
+  it('a secret of exactly 8 characters is caught by its one window', () => {
+    expect(new TextGate(['12345678']).pass('a12345678b 1234567')).toBe(`a${REDACTED}b 1234567`);
+  });
+
   it('property: no output holds a control or bidi character, or 8+ characters of a secret', () => {
     const secretArb = fc.string({ minLength: 8, maxLength: 40, unit: 'grapheme-ascii' });
     fc.assert(
