@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { CacheError } from '../../../src/domain/model/errors.js';
 import { ResolutionTrail } from '../../../src/domain/model/resolution-trail.js';
+import { CurrentLicenseSources } from '../../../src/domain/model/license-sources.js';
 import { REDACTED, TextGate } from '../../../src/domain/model/safe-text.js';
 import { CachedLicenseStep } from '../../../src/domain/resolution/cached-license.step.js';
 import { StaticLicenseStep } from '../../../src/domain/resolution/static-license.step.js';
@@ -121,12 +122,15 @@ describe('CachedLicenseStep', () => {
   });
 });
 
+/** The license sources with `jwt` as the configured static license (no installed one, no API key). */
+const staticSources = (jwt: string | null) => new CurrentLicenseSources({ staticLicenseJwt: jwt, installedLicenseJwt: null, apiKey: null });
+
 describe('StaticLicenseStep', () => {
   it('uses a static JWT that verifies and records the step as used', async () => {
     const p = parts();
     const trail = new ResolutionTrail();
 
-    const license = await new StaticLicenseStep(p.token({ tier: 'pro' }), p.verifier, p.logger, p.gate).attempt(trail);
+    const license = await new StaticLicenseStep(staticSources(p.token({ tier: 'pro' })), p.verifier, p.logger, p.gate).attempt(trail);
 
     expect(license).toMatchObject({ tier: 'pro', source: 'static' });
     expect(trail.attempts()).toEqual([{ source: 'static', outcome: 'used', code: null, message: null }]);
@@ -137,7 +141,7 @@ describe('StaticLicenseStep', () => {
     const p = parts();
     const trail = new ResolutionTrail();
 
-    expect(await new StaticLicenseStep('tampered-token', p.verifier, p.logger, p.gate).attempt(trail)).toBeNull();
+    expect(await new StaticLicenseStep(staticSources('tampered-token'), p.verifier, p.logger, p.gate).attempt(trail)).toBeNull();
 
     expect(p.logger.entries).toEqual([
       { level: 'error', message: 'Static license rejected: license token signature does not verify', fields: { code: 'LICENSE.SIGNATURE_INVALID' } },
@@ -151,7 +155,7 @@ describe('StaticLicenseStep', () => {
     const p = parts();
     const bug = new RangeError('plugin bug');
 
-    await new StaticLicenseStep('any', brokenVerifier(bug), p.logger, p.gate).attempt(new ResolutionTrail());
+    await new StaticLicenseStep(staticSources('any'), brokenVerifier(bug), p.logger, p.gate).attempt(new ResolutionTrail());
 
     expect(p.logger.entries).toEqual([{ level: 'error', message: 'Static license rejected: unexpected internal error', fields: { code: 'INTERNAL.UNEXPECTED', err: bug } }]);
   });
@@ -160,7 +164,7 @@ describe('StaticLicenseStep', () => {
     const p = parts();
     const trail = new ResolutionTrail();
 
-    expect(await new StaticLicenseStep(null, p.verifier, p.logger, p.gate).attempt(trail)).toBeNull();
+    expect(await new StaticLicenseStep(staticSources(null), p.verifier, p.logger, p.gate).attempt(trail)).toBeNull();
 
     expect(trail.attempts()).toEqual([{ source: 'static', outcome: 'skipped', code: null, message: 'no static license configured' }]);
   });
