@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RECORD_IMPORTS, runCli } from '../support/cli-process.js';
@@ -58,5 +58,13 @@ describe('the package entry point', () => {
         `if (!(modules.backend instanceof ContainerModule) || !TYPES.TokenBackend) process.exit(1);\n`,
     );
     expect(loaded).toContain('inversify');
+  });
+
+  it('bundles the example host without fleet mode: the Redis client is in a chunk only a fleet loads', () => {
+    const app = fileURLToPath(new URL('../../dist/app/', import.meta.url));
+    // esbuild marks each bundled file with its path in a comment.
+    expect(readFileSync(join(app, 'main.js'), 'utf8')).not.toContain('node_modules/@redis/');
+    const chunks = readdirSync(join(app, 'chunks')).map((name) => readFileSync(join(app, 'chunks', name), 'utf8'));
+    expect(chunks.some((chunk) => chunk.includes('node_modules/@redis/client/'))).toBe(true);
   });
 });
