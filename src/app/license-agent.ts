@@ -275,6 +275,7 @@ export class LicenseAgent {
     if (this.#stopped) return;
     this.#stopped = true;
     this.beginShutdown();
+    this.parts.refreshLicense.stop(); // a reload or install still finishing starts no resolution now
     this.parts.scheduler?.stop();
     this.parts.expiryWatch.stop();
     this.#unsubscribe?.();

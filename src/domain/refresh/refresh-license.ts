@@ -41,6 +41,7 @@ export interface RefreshStatus {
  */
 export class RefreshLicense {
   #inFlight: Promise<RefreshOutcome> | null = null;
+  #stopped = false;
   #status: RefreshStatus = { lastAttemptAt: null, lastOutcome: null, lastError: null };
   readonly #listeners = new Set<(outcome: RefreshOutcome) => void>();
 
@@ -53,10 +54,20 @@ export class RefreshLicense {
   ) {}
 
   execute(): Promise<RefreshOutcome> {
+    if (this.#stopped) return Promise.resolve(this.#stoppedOutcome());
     this.#inFlight ??= this.#refresh().finally(() => {
       this.#inFlight = null;
     });
     return this.#inFlight;
+  }
+
+  /**
+   * No resolution starts after this (the agent stops): a refresh asked later — by a reload or an
+   * install still finishing — answers `skipped` with the license in force, without a backend call.
+   * One already running goes on (see `inFlight`).
+   */
+  stop(): void {
+    this.#stopped = true;
   }
 
   /**
@@ -83,6 +94,12 @@ export class RefreshLicense {
   onFinished(listener: (outcome: RefreshOutcome) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
+  }
+
+  #stoppedOutcome(): RefreshOutcome {
+    const snapshot = this.state.current();
+    const now = this.clock.now();
+    return { status: 'skipped', previousTier: snapshot.license.tier, snapshot, failure: null, permanent: false, retryAfterMs: null, finishedAt: now };
   }
 
   async #refresh(): Promise<RefreshOutcome> {

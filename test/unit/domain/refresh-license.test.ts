@@ -59,6 +59,20 @@ describe('RefreshLicense', () => {
     expect(s.refresh.inFlight).toBeNull();
   });
 
+  it('starts no resolution once stopped: a later call answers skipped with the license in force, without a backend call', async () => {
+    s.backend.answer(issued(s.token('pro')));
+    await s.refresh.execute();
+    s.refresh.stop();
+
+    const outcome = await s.refresh.execute();
+
+    expect(s.backend.requests).toHaveLength(1);
+    expect(outcome).toMatchObject({ status: 'skipped', previousTier: 'pro', failure: null, permanent: false });
+    expect(outcome.snapshot.license.tier).toBe('pro');
+    expect(s.telemetry.refreshes).toHaveLength(1); // nothing happened, nothing counted
+    expect(await s.refresh.executeAfterChange()).toMatchObject({ status: 'skipped' });
+  });
+
   it('a transient failure keeps the license and records the reason and Retry-After', async () => {
     s.backend.answer(issued(s.token('pro')));
     await s.refresh.execute();
