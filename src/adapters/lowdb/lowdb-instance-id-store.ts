@@ -207,18 +207,23 @@ export class LowdbInstanceIdStore implements InstanceIdStore {
     const recorded = stored.host_fingerprint ?? null;
     if (host === null || recorded === host) return id;
     if (recorded === null) {
-      await this.#rewrite({ ...stored, host_fingerprint: host }); // an older record: adopt this host, silently
+      // An older record: adopt this host. A file the agent rewrites is said (DESIGN §7).
+      if (await this.#rewrite({ ...stored, host_fingerprint: host })) {
+        this.logger.warn(`Instance record ${this.#file.path} now names this host (host_fingerprint added); the instance id is unchanged`, { path: this.#file.path });
+      }
       return id;
     }
     this.#cloned = true;
     const path = this.#file.path;
     if (this.options.onClone === 'renew') {
       const renewed = randomUUID();
+      // Only an id that is stored is this installation's: renewing without storing would mint
+      // another id at every start (a read-only directory) and change the installation each time.
+      if (!(await this.#rewrite({ instance_id: renewed, created_at: new Date().toISOString(), host_fingerprint: host }))) return id;
       this.logger.warn(
         `Instance record ${path} was made on another host (a copied cache directory?): a new instance id replaces it (SOFTCLIENT4ES_INSTANCE_ON_CLONE=renew)`,
         { path, previous_instance_id: id, instance_id: renewed },
       );
-      await this.#rewrite({ instance_id: renewed, created_at: new Date().toISOString(), host_fingerprint: host });
       return renewed;
     }
     this.logger.warn(
@@ -229,12 +234,14 @@ export class LowdbInstanceIdStore implements InstanceIdStore {
     return id;
   }
 
-  /** Replaces the record; a failure leaves the old one, which only means the same finding at the next start. */
-  async #rewrite(document: InstanceDocument): Promise<void> {
+  /** Replaces the record; false (WARN) when it could not: the old one stays, and so the same finding at the next start. */
+  async #rewrite(document: InstanceDocument): Promise<boolean> {
     try {
       await this.#file.write(document);
+      return true;
     } catch (error) {
       this.logger.warn(`Could not update ${this.#file.path}: ${error instanceof Error ? error.message : String(error)}`, { path: this.#file.path });
+      return false;
     }
   }
 }

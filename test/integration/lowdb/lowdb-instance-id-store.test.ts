@@ -212,14 +212,26 @@ describe('LowdbInstanceIdStore: clone detection', () => {
     expect(logger.at('warn')).toEqual([]);
   });
 
-  it('a record without a fingerprint (older) adopts this host silently', async () => {
+  it('a record without a fingerprint (older) adopts this host: no clone, one WARN that the file was rewritten', async () => {
     plantRecord(record());
     const store = storeOn(HERE);
 
     expect(await store.load()).toBe(KNOWN_ID);
     expect(store.cloned()).toBe(false);
     expect(stored()).toMatchObject({ instance_id: KNOWN_ID, created_at: '2026-01-01T00:00:00.000Z', host_fingerprint: HERE });
-    expect(logger.at('warn')).toEqual([]);
+    expect(logger.at('warn')).toEqual([`Instance record ${instanceFile()} now names this host (host_fingerprint added); the instance id is unchanged`]);
+  });
+
+  it('renew keeps the id when the new record cannot be stored: an id minted at every start would change the installation each time', async () => {
+    plantRecord(record(ELSEWHERE));
+    const directory = new StateDirectory(cacheDir, logger);
+    directory.write = () => Promise.reject(new Error('read-only file system'));
+    const store = new LowdbInstanceIdStore(directory, logger, { host: host(HERE), onClone: 'renew' });
+
+    expect(await store.load()).toBe(KNOWN_ID);
+    expect(store.cloned()).toBe(true);
+    expect(stored()).toMatchObject({ instance_id: KNOWN_ID, host_fingerprint: ELSEWHERE });
+    expect(logger.at('warn')).toEqual([expect.stringMatching(/^Could not update .*instance\.json: read-only file system$/)]);
   });
 
   it('keep: a record made on another host keeps its id, WARNs once, and then names this host', async () => {
