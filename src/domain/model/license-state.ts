@@ -42,15 +42,16 @@ export class LicenseState {
 
   /**
    * Puts `license` in force. Falling back to Community from a paid license (or staying there
-   * after such a fall) because a source failed — expired, rejected, unreachable — marks the agent
-   * degraded; any issued license clears it. Community because nothing is configured any more (the
-   * operator removed the installed license) is not a loss: not degraded, no alert.
+   * after such a fall) marks the agent degraded; any issued license clears it. A paid license whose
+   * source is no longer configured (`skipped` in this resolution: the operator removed the license
+   * installed with `PUT /admin/license`) was given up, not lost: no degradation, no alert, as after
+   * a restart without it.
    */
   install(license: License, resolution: readonly ResolutionAttempt[], at: Date): LicenseChange {
     const before = this.#snapshot;
-    const lostPaidLicense = isPaidTier(before.license.tier) || before.degraded;
-    const sourceFailed = resolution.some((attempt) => attempt.outcome === 'failed');
-    const degraded = license.source === 'community' && lostPaidLicense && sourceFailed;
+    const givenUp = resolution.some((attempt) => attempt.source === before.license.source && attempt.outcome === 'skipped');
+    const lostPaidLicense = (isPaidTier(before.license.tier) && !givenUp) || before.degraded;
+    const degraded = license.source === 'community' && lostPaidLicense;
     const after: LicenseSnapshot = Object.freeze({ license, degraded, resolution, installedAt: at });
     this.#snapshot = after;
     const change = { before, after, message: describeTierChange(before, after) };

@@ -47,7 +47,7 @@ describe('LicenseState', () => {
     expect(changes.at(-1)?.message).toBe(message);
   });
 
-  it('is degraded only after a paid license fell back to Community because a source failed, until an issued license returns', () => {
+  it('is degraded only after a paid license fell back to Community, until an issued license returns', () => {
     const state = new LicenseState(now);
     expect(state.install(COMMUNITY_LICENSE, FELL_BACK, now).after.degraded).toBe(false); // cold start in Community
     state.install(paid('pro'), [], now);
@@ -56,16 +56,21 @@ describe('LicenseState', () => {
     expect(state.install(paid('pro'), [], now).after.degraded).toBe(false);
   });
 
-  it('is not degraded when Community follows because nothing is configured any more (an installed license removed)', () => {
+  it('is not degraded when the source of the paid license is no longer configured (skipped): given up, not lost', () => {
     const state = new LicenseState(now);
-    state.install(paid('pro'), [], now);
-    const nothingConfigured: ResolutionAttempt[] = [
-      { source: 'static', outcome: 'skipped', code: null, message: trusted('no static license') },
+    state.install(paid('pro'), [], now); // source api_key
+    const skipped: ResolutionAttempt[] = [
+      { source: 'api_key', outcome: 'skipped', code: null, message: trusted('no API key configured') },
+      { source: 'cache', outcome: 'failed', code: trusted('LICENSE.EXPIRED'), message: trusted('a stale cache file, kept') },
       { source: 'community', outcome: 'used', code: null, message: null },
     ];
-    const change = state.install(COMMUNITY_LICENSE, nothingConfigured, now);
+    const change = state.install(COMMUNITY_LICENSE, skipped, now);
     expect(change.after.degraded).toBe(false);
     expect(change.message).toBe('License downgraded from Pro to Community');
+
+    state.install(paid('pro'), [], now);
+    expect(state.install(COMMUNITY_LICENSE, FELL_BACK, now).after.degraded).toBe(true);
+    expect(state.install(COMMUNITY_LICENSE, skipped, now).after.degraded).toBe(true); // still lost
   });
 
   it('a community-tier token issued by the backend is a downgrade, not a degradation', () => {
