@@ -8,32 +8,9 @@ import type { Request, RequestHandler, Response } from 'express';
  */
 export function limitBody(maxBytes: number): RequestHandler {
   return (req, res, next) => {
-    if (Number(req.headers['content-length'] ?? 0) > maxBytes) {
-      payloadTooLarge(res, maxBytes);
-      return;
-    }
-    if (req.readableEnded) {
-      next();
-      return;
-    }
-    let received = 0;
-    const onData = (chunk: Buffer) => {
-      received += chunk.length;
-      if (received <= maxBytes) return;
-      req.off('data', onData).off('end', onEnd);
-      req.pause(); // read no further; the refusal closes the connection (unread-body.ts)
-      payloadTooLarge(res, maxBytes);
-    };
-    const onEnd = () => {
-      req.off('data', onData);
-      next();
-    };
-    req.on('data', onData).once('end', onEnd);
+    if (req.readableEnded) next();
+    else readBounded(req, res, maxBytes, () => next());
   };
-}
-
-function payloadTooLarge(res: Response, maxBytes: number): void {
-  res.status(413).json({ error: 'payload_too_large', message: `the request body must not exceed ${maxBytes} bytes` });
 }
 
 /**
@@ -42,47 +19,57 @@ function payloadTooLarge(res: Response, maxBytes: number): void {
  * whatever its `Content-Type` (the admin routes have one form only) — unless a body parser of the
  * host (`express.json()`, `express.text()` in front of the admin router) has read it already:
  * waiting for a stream that has ended would leave the request unanswered. What that parser made
- * of it is taken as it is (an object), or parsed under the same rules (text, bytes).
+ * of it is held to the same limit (an object by the size of its JSON) and the same rules.
  */
 export function readJsonBody(maxBytes: number): RequestHandler {
   return (req, res, next) => {
-    if (Number(req.headers['content-length'] ?? 0) > maxBytes) {
-      payloadTooLarge(res, maxBytes);
-      return;
-    }
-    if (req.readableEnded) {
-      const body: unknown = req.body;
-      if (typeof body === 'string' || Buffer.isBuffer(body)) {
-        const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
-        if (bytes.length > maxBytes) payloadTooLarge(res, maxBytes);
-        else if (parseInto(req, bytes)) next();
-        else invalidJson(res);
-      } else if (typeof body === 'object' && body !== null) {
-        next();
-      } else {
-        invalidJson(res);
-      }
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let received = 0;
-    const onData = (chunk: Buffer) => {
-      received += chunk.length;
-      if (received <= maxBytes) {
-        chunks.push(chunk);
-        return;
-      }
-      req.off('data', onData).off('end', onEnd);
-      req.pause(); // read no further; the refusal closes the connection (unread-body.ts)
-      payloadTooLarge(res, maxBytes);
-    };
-    const onEnd = () => {
-      req.off('data', onData);
-      if (parseInto(req, Buffer.concat(chunks))) next();
+    const parseAndGo = (bytes: Buffer) => {
+      if (parseInto(req, bytes)) next();
       else invalidJson(res);
     };
-    req.on('data', onData).once('end', onEnd);
+    if (!req.readableEnded) {
+      readBounded(req, res, maxBytes, parseAndGo);
+      return;
+    }
+    const body: unknown = req.body;
+    const bytes =
+      typeof body === 'string' ? Buffer.from(body, 'utf8')
+      : Buffer.isBuffer(body) ? body
+      : typeof body === 'object' && body !== null ? Buffer.from(JSON.stringify(body), 'utf8')
+      : null;
+    if (bytes === null) invalidJson(res);
+    else if (bytes.length > maxBytes) payloadTooLarge(res, maxBytes);
+    else parseAndGo(bytes);
   };
+}
+
+/** Reads the body to its end within `maxBytes` and hands it over; 413 (and no more reading) beyond. */
+function readBounded(req: Request, res: Response, maxBytes: number, onBody: (bytes: Buffer) => void): void {
+  if (Number(req.headers['content-length'] ?? 0) > maxBytes) {
+    payloadTooLarge(res, maxBytes);
+    return;
+  }
+  const chunks: Buffer[] = [];
+  let received = 0;
+  const onData = (chunk: Buffer) => {
+    received += chunk.length;
+    if (received <= maxBytes) {
+      chunks.push(chunk);
+      return;
+    }
+    req.off('data', onData).off('end', onEnd);
+    req.pause(); // read no further; the refusal closes the connection (unread-body.ts)
+    payloadTooLarge(res, maxBytes);
+  };
+  const onEnd = () => {
+    req.off('data', onData);
+    onBody(Buffer.concat(chunks));
+  };
+  req.on('data', onData).once('end', onEnd);
+}
+
+function payloadTooLarge(res: Response, maxBytes: number): void {
+  res.status(413).json({ error: 'payload_too_large', message: `the request body must not exceed ${maxBytes} bytes` });
 }
 
 /** Sets `req.body` to the UTF-8 JSON in `bytes`; false when they are not that. */

@@ -118,4 +118,25 @@ describe('PUT /admin/license behind a host body parser', () => {
     expect(refused.status).toBe(400);
     expect(await refused.json()).toMatchObject({ error: 'invalid_request' });
   });
+
+  it('holds what a host parser read to the same 17 KiB limit: 413, also for a chunked body', async () => {
+    const url = await hostWith(express.json({ limit: '1mb' }));
+    const oversized = JSON.stringify({ jwt: 'x'.repeat(20 * 1024) });
+    const chunked = new ReadableStream({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode(oversized));
+        controller.close();
+      },
+    });
+    const response = await fetch(url, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body: chunked,
+      duplex: 'half',
+      signal: AbortSignal.timeout(5_000),
+    } as RequestInit);
+
+    expect(response.status).toBe(413);
+    expect(await response.json()).toMatchObject({ error: 'payload_too_large' });
+  });
 });
