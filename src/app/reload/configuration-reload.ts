@@ -1,9 +1,9 @@
 import { BoundedFileError, readBoundedRegularFile } from '../../adapters/fs/bounded-file.js';
-import { TrustedKeysError } from '../../adapters/jose/trusted-keys.js';
+import { TrustedKeysError } from '../../adapters/jose/trusted-keys.error.js';
 import { parseApiKey } from '../../domain/model/api-key.js';
 import { LicenseAgentError } from '../../domain/model/errors.js';
 import type { CurrentLicenseSources, LicenseSources } from '../../domain/model/license-sources.js';
-import type { SafeText, TextGate } from '../../domain/model/safe-text.js';
+import { trusted, type SafeText, type TextGate } from '../../domain/model/safe-text.js';
 import type { RefreshLicense, RefreshOutcome } from '../../domain/refresh/refresh-license.js';
 import type { Clock } from '../../ports/clock.port.js';
 import type { LicenseVerifier } from '../../ports/license-verifier.port.js';
@@ -80,8 +80,14 @@ export class ConfigurationReload {
     try {
       prepared = await this.#prepare();
     } catch (error) {
-      if (!(error instanceof ReloadError || error instanceof TrustedKeysError || error instanceof LicenseAgentError)) throw error;
-      const message = gate.pass(error.message);
+      const known = error instanceof ReloadError || error instanceof TrustedKeysError || error instanceof LicenseAgentError;
+      // An unexpected error (a bug, a plugin's) is said in the status too, then thrown on: the
+      // status must never show an earlier good reload after one that failed.
+      const message = known ? gate.pass(error.message) : trusted('unexpected internal error (see the log)');
+      if (!known) {
+        this.#status = { lastAt: clock.now(), lastError: message };
+        throw error;
+      }
       this.#status = { lastAt: clock.now(), lastError: message };
       logger.error(`Reload failed; the previous configuration stays in force: ${message}`);
       return { kind: 'failed', error: message };

@@ -89,3 +89,28 @@ describe('ConfigurationReload next to runtime installs', () => {
     expect(h.state.current().license.source).toBe('community');
   });
 });
+
+describe('ConfigurationReload and an unexpected error', () => {
+  it('says it in the status before throwing it on: the status never keeps showing an earlier good reload', async () => {
+    const h = resolutionHarness();
+    const bug = new RangeError('a plugin bug');
+    const verifier = new ReloadableLicenseVerifier(h.verifier, async () => {
+      throw bug;
+    });
+    const reload = new ConfigurationReload({
+      config: CONFIG,
+      sources: h.sources,
+      verifier,
+      refresh: new RefreshLicense(h.build(), h.state, h.clock, new RecordingTelemetry(), h.logger),
+      adminToken: null,
+      addSecret: () => undefined,
+      gate: new TextGate([]),
+      clock: h.clock,
+      logger: h.logger,
+    });
+
+    await expect(reload.execute()).rejects.toBe(bug);
+
+    expect(reload.status()).toEqual({ lastAt: h.clock.now(), lastError: 'unexpected internal error (see the log)' });
+  });
+});
