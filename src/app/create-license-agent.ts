@@ -177,6 +177,7 @@ export async function createLicenseAgent(config: AgentConfig, options: LicenseAg
     removeInstalledLicense: installedStore === null ? null : new RemoveInstalledLicense(sources, installedStore, refreshLicense, logger, gate),
     gate,
     instanceCloned: () => instanceIds.cloned?.() ?? false,
+    licenseChangesSettled: () => sources.exclusive(async () => undefined),
     cacheWritesSettled: async () => (await get<ResolveLicense>(TYPES.ResolveLicense)).cacheWritesSettled(),
   });
 }

@@ -58,6 +58,8 @@ export interface LicenseAgentParts {
   readonly gate: TextGate;
   /** True when the instance record was found to come from another host at start. */
   readonly instanceCloned: () => boolean;
+  /** Settles when the license-source changes under way (a reload, an install, a removal) are done. */
+  readonly licenseChangesSettled: () => Promise<unknown>;
   /** Settles when the background cache writes asked for so far are done. */
   readonly cacheWritesSettled: () => Promise<void>;
 }
@@ -279,6 +281,9 @@ export class LicenseAgent {
     this.parts.scheduler?.stop();
     this.parts.expiryWatch.stop();
     this.#unsubscribe?.();
+    // A reload, install or removal under way finishes its files (a stored license is never left
+    // half-decided); the resolution it would start does not run (refreshLicense.stop above).
+    await settleWithin(this.parts.licenseChangesSettled(), STOP_GRACE_MS);
     const inFlight = this.parts.refreshLicense.inFlight;
     if (inFlight !== null) await settleWithin(inFlight, STOP_GRACE_MS);
     await settleWithin(this.flush(), STOP_GRACE_MS);

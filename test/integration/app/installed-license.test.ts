@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import express from 'express';
-import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -36,6 +36,18 @@ describe('the installed license at start-up', () => {
 
     expect(agent.current().license).toMatchObject({ tier: 'enterprise', source: 'static' });
     expect(env.backend.requests).toHaveLength(0);
+  });
+
+  it('a removal under way when the agent stops is finished on disk, and starts no resolution (no backend call)', async () => {
+    writeFileSync(installed(), `${await aLicenseToken(env.key, { tier: 'enterprise' })}\n`, { mode: 0o600 });
+    await started({ SOFTCLIENT4ES_API_KEY: 'sk-not-called-after-stop-0001' }); // the installed license wins: no call
+    const removing = agent.removeInstalledLicense();
+
+    await agent.stop();
+
+    expect(existsSync(installed())).toBe(false);
+    expect(await removing).toMatchObject({ kind: 'removed', outcome: { status: 'skipped' } });
+    expect(env.backend.requests).toHaveLength(0); // without stop(), the API-key step would run now
   });
 
   it('is not used while SOFTCLIENT4ES_LICENSE_KEY is configured, which wins: WARN, the file stays', async () => {
