@@ -7,7 +7,7 @@
 // 1.5 MB — into chunks of their own (dist/app/chunks/), parsed only when SOFTCLIENT4ES_FLEET_REDIS_URL
 // is set, while every module both sides use stays one copy (so that `instanceof` holds across them).
 import { build } from 'esbuild';
-import { readdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, renameSync, rmSync } from 'node:fs';
 
 const dir = 'dist/app';
 rmSync(`${dir}/chunks`, { recursive: true, force: true });
@@ -27,4 +27,4 @@ await build({
   banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
 });
 renameSync(`${dir}/main.bundle.js`, `${dir}/main.js`);
-if (!readdirSync(`${dir}/chunks`).some((name) => name.endsWith('.js'))) throw new Error('bundle: expected the fleet module in a chunk of its own');
+if (!existsSync(`${dir}/chunks`) || !readdirSync(`${dir}/chunks`).some((name) => name.endsWith('.js'))) throw new Error('bundle: expected the fleet module in a chunk of its own');

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Makes a signing key and a license signed with it, to try the agent with a paid tier locally:
-//   node scripts/make-test-license.mjs [--tier pro|enterprise] [--days 30] [--dir DIR]
+//   node scripts/make-test-license.mjs [--tier pro|enterprise|community] [--days 1-3650] [--dir DIR]
 // writes DIR/trusted-keys.json (the public key, a JWKS for SOFTCLIENT4ES_LICENSE_PUBLIC_KEYS) and
 // DIR/license.jwt (the token), both 0600, and prints how to use them. The private key is not kept:
 // it is a test key, never the vendor's. The issuer is the agent's default.

@@ -372,7 +372,7 @@ export function parseDuration(value: string, range: DurationRange): number {
 }
 
 /** `enforce` or `shadow`, in any case. */
-export function parseEnforcementMode(value: string): EnforcementMode {
+function parseEnforcementMode(value: string): EnforcementMode {
   const mode = ENFORCEMENT_MODES.find((candidate) => candidate === value.toLowerCase());
   if (mode === undefined) throw new InvalidValue(ENFORCEMENT_MODES.join(' or '));
   return mode;

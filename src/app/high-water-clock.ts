@@ -5,7 +5,7 @@ export const PERFORMANCE_CLOCK: MonotonicClock = { elapsedMs: () => performance.
 import type { HighWaterMark, HighWaterMarkStore } from '../ports/high-water-mark-store.port.js';
 import type { Logger } from '../ports/logger.port.js';
 import type { TrustedTime } from '../ports/trusted-time.port.js';
-import { isUnusedDirectory } from '../domain/model/errors.js';
+import { isUnsafeDirectory } from '../domain/model/errors.js';
 
 /** How far the wall clock may run behind the high-water mark before it is suspect (DESIGN §3). */
 export const CLOCK_ROLLBACK_TOLERANCE_MS = 5 * 60_000;
@@ -53,7 +53,7 @@ export class HighWaterClock implements Clock, TrustedTime {
         this.#newestBackendIssuedAt = mark.newestBackendIssuedAt;
       }
     } catch (error) {
-      this.logger[isUnusedDirectory(error) ? 'debug' : 'warn']('Clock high-water mark ignored', { err: error });
+      this.logger[isUnsafeDirectory(error) ? 'debug' : 'warn']('Clock high-water mark ignored', { err: error });
     }
     this.now();
   }
@@ -117,7 +117,7 @@ export class HighWaterClock implements Clock, TrustedTime {
       try {
         await this.store.save(this.mark());
       } catch (error) {
-        this.logger[isUnusedDirectory(error) ? 'debug' : 'warn']('Could not save the clock high-water mark', { err: error });
+        this.logger[isUnsafeDirectory(error) ? 'debug' : 'warn']('Could not save the clock high-water mark', { err: error });
         return;
       }
     } while (this.#persistAgain);

@@ -1,7 +1,7 @@
 import type { Request, RequestHandler, Router } from 'express';
 import { adminRouter } from '../adapters/express/admin-router.js';
 import { shadowDeniedInThisRequest, type ExpressEnforcement, type MeasuredQuota } from '../adapters/express/enforcement.js';
-import { healthRouter } from '../adapters/express/health-router.js';
+import { healthRouter, type Readiness } from '../adapters/express/health-router.js';
 import { licenseStatusBody, type LicenseStatusBody } from '../adapters/express/license-status.body.js';
 import { metricsHandler, type MetricsExposition } from '../adapters/express/metrics-handler.js';
 import { ShadowLog } from '../domain/enforcement/shadow-log.js';
@@ -94,7 +94,12 @@ export class LicenseAgent {
 
   /** True once the initial resolution has finished. */
   isReady(): boolean {
-    return this.#ready && !this.#shuttingDown;
+    return this.#readiness() === 'ready';
+  }
+
+  #readiness(): Readiness {
+    if (this.#shuttingDown) return 'shutting_down';
+    return this.#ready ? 'ready' : 'starting';
   }
 
   /** The license in force, as one immutable snapshot, judged against the clock now. */
@@ -250,7 +255,7 @@ export class LicenseAgent {
 
   /** `GET /healthz` and `GET /readyz`. */
   healthRouter(): Router {
-    return healthRouter(() => (this.#shuttingDown ? 'shutting_down' : this.#ready ? 'ready' : 'starting'));
+    return healthRouter(() => this.#readiness());
   }
 
   /** `GET /metrics` in the Prometheus text format. */

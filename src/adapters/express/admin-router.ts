@@ -12,7 +12,7 @@ import { limitBody, readJsonBody } from './body-limit.js';
 import { methodNotAllowed } from './json-errors.js';
 import { closeUnlessBodyRead } from './unread-body.js';
 
-/** The largest body an admin POST accepts, in bytes; none of them expects one. */
+/** The largest body an admin POST or DELETE accepts, in bytes; none of them expects one. */
 export const ADMIN_MAX_BODY_BYTES = 1024;
 /** The largest `PUT /admin/license` body: a license token of up to 16 KiB, and room for the JSON around it. */
 export const INSTALL_MAX_BODY_BYTES = 16 * 1024 + 1024;
@@ -33,8 +33,8 @@ export interface AdminApi {
 /**
  * The admin API of DESIGN §6, mounted by the host under `/admin`. Every request needs the bearer
  * token first: without it the answer is 401 whatever the path or method, so that the route map is
- * not revealed. Then a wrong method answers 405 with `Allow`, an unknown path 404, a POST body over
- * `ADMIN_MAX_BODY_BYTES` 413 (all JSON errors). Any answer given before the request body was read
+ * not revealed. Then a wrong method answers 405 with `Allow`, an unknown path 404, a POST or DELETE
+ * body over `ADMIN_MAX_BODY_BYTES` or a PUT body over `INSTALL_MAX_BODY_BYTES` 413 (all JSON errors). Any answer given before the request body was read
  * closes the connection instead of draining the body.
  */
 export function adminRouter(api: AdminApi, openApiPath: string, audit: Logger): Router {

@@ -4,7 +4,7 @@ import { errorCode, PrivateFileError } from './private-files.js';
 import { UntrustedDirectoryError, type StateDirectory } from './state-directory.js';
 
 export const INSTALLED_LICENSE_FILE = 'static-license.jwt';
-/** A license token is at most 16 KiB; the file holds one and a newline. */
+/** The file holds one token (the verifier refuses more than 16 KiB); read with the cache files' 64 KiB cap. */
 const MAX_FILE_BYTES = 64 * 1024;
 
 /**

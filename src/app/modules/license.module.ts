@@ -22,7 +22,7 @@ import { CurrentLicenseSources } from '../../domain/model/license-sources.js';
 import type { InstalledLicenseStore } from '../../ports/installed-license-store.port.js';
 import type { AgentConfig } from '../config.js';
 import { AGENT_VERSION } from '../version.js';
-import { isUnusedDirectory } from '../../domain/model/errors.js';
+import { isUnsafeDirectory } from '../../domain/model/errors.js';
 
 /** The domain: license state and use cases, built on whichever adapters are bound to the ports. */
 export function licenseModule(): ContainerModule {
@@ -137,7 +137,7 @@ async function installedLicense(config: AgentConfig, logger: Logger, store: Inst
   try {
     jwt = await store.load();
   } catch (error) {
-    logger[isUnusedDirectory(error) ? 'debug' : 'warn'](`Installed license not read: ${error instanceof Error ? error.message : String(error)}`);
+    logger[isUnsafeDirectory(error) ? 'debug' : 'warn'](`Installed license not read: ${error instanceof Error ? error.message : String(error)}`);
     return null;
   }
   if (jwt !== null && config.staticLicenseJwt !== null) {

@@ -19,6 +19,11 @@ export interface QuotaUsage {
   readonly overage: number;
 }
 
+/** How far `current` is above `limit` (a downgrade leaves what exists in place); 0 within it or unlimited. */
+export function overageOf(current: number, limit: QuotaLimit): number {
+  return limit === null ? 0 : Math.max(0, current - limit);
+}
+
 /** Whether `requested` more units fit next to `current` under `limit` (null = unlimited). */
 export function fitsCapacity(limit: QuotaLimit, current: number, requested: number): boolean {
   return limit === null || current + requested <= limit;
@@ -126,7 +131,7 @@ export class UsageQuota {
   /** Usage above the limit of the license in force (after a downgrade); 0 within it. */
   overage(): number {
     const limit = this.limitNow();
-    return limit === null ? 0 : Math.max(0, this.counter.current - limit);
+    return overageOf(this.counter.current, limit);
   }
 
   /**
@@ -205,7 +210,7 @@ export class UsageQuotas {
       QUOTA_NAMES.map((quota) => {
         const current = this.#counters[quota].current;
         const limit = quotas[quota];
-        return [quota, { current, limit, overage: limit === null ? 0 : Math.max(0, current - limit) }];
+        return [quota, { current, limit, overage: overageOf(current, limit) }];
       }),
     ) as Record<QuotaName, QuotaUsage>;
   }

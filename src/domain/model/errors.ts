@@ -126,7 +126,7 @@ export class CacheError extends LicenseAgentError {
  * The cache directory is not used (another owner, writable by others): said once, at WARN, where
  * the directory is checked. Every later failure for that reason is a consequence, logged at DEBUG.
  */
-export function isUnusedDirectory(error: unknown): boolean {
+export function isUnsafeDirectory(error: unknown): boolean {
   return error instanceof CacheError && error.code === 'CACHE.UNSAFE_DIRECTORY';
 }
 

@@ -2,7 +2,7 @@ import type { LicenseCache } from '../../ports/license-cache.port.js';
 import type { LicenseVerifier } from '../../ports/license-verifier.port.js';
 import type { Logger } from '../../ports/logger.port.js';
 import type { TrustedTime } from '../../ports/trusted-time.port.js';
-import { describeFailure, failureFields, isUnusedDirectory, LicenseTokenError } from '../model/errors.js';
+import { describeFailure, failureFields, isUnsafeDirectory, LicenseTokenError } from '../model/errors.js';
 import { licenseFromToken, type License } from '../model/license.js';
 import type { ResolutionTrail } from '../model/resolution-trail.js';
 import { trusted, type TextGate } from '../model/safe-text.js';
@@ -29,7 +29,7 @@ export class CachedLicenseStep {
       jwt = await this.cache.load();
     } catch (error) {
       const failure = describeFailure(error, this.gate);
-      this.logger[isUnusedDirectory(error) ? 'debug' : 'warn'](`License cache ignored: ${failure.message}`, failureFields(error, failure));
+      this.logger[isUnsafeDirectory(error) ? 'debug' : 'warn'](`License cache ignored: ${failure.message}`, failureFields(error, failure));
       trail.failed('cache', failure);
       return null;
     }
