@@ -52,7 +52,7 @@ export const TYPES = {
   LicenseCache: id<LicenseCache>('LicenseCache'),
   LicenseVerifier: id<LicenseVerifier>('LicenseVerifier'),
   InstanceIdStore: id<InstanceIdStore>('InstanceIdStore'),
-  /** The license installed with `PUT /admin/license`; optional: without it, the routes answer 503. */
+  /** The license installed with `PUT /admin/license`; optional: without it nothing can be installed (PUT answers 500 `license_not_saved`, DELETE 404). */
   InstalledLicenseStore: id<InstalledLicenseStore>('InstalledLicenseStore'),
   /** Names the machine, for clone detection of the instance record. */
   HostFingerprint: id<HostFingerprint>('HostFingerprint'),
