@@ -161,6 +161,22 @@ describe('BackendLicenseStep: what each failure logs, and whether a retry may fi
     expect(failure.attempts).toEqual([{ source: 'api_key', outcome: 'failed', code: 'INTERNAL.UNEXPECTED', message: 'unexpected internal error' }]);
   });
 
+  it('an unexpected error is not taken for a verdict by the code or flags it carries', async () => {
+    const impostors = [
+      Object.assign(new Error('looks superseded'), { code: 'LICENSE.SUPERSEDED' }),
+      Object.assign(new Error('looks transient'), { code: 'BACKEND.UNREACHABLE', transient: true, status: 503 }),
+    ];
+    for (const impostor of impostors) {
+      const p = stepParts(API_KEY, { requestToken: async () => Promise.reject(impostor) });
+
+      await failedAttempt(p);
+
+      expect(p.logger.entries).toEqual([
+        { level: 'error', message: 'License backend step failed: unexpected internal error', fields: { code: 'INTERNAL.UNEXPECTED', err: impostor } },
+      ]);
+    }
+  });
+
   it('no API key: a skipped step, silent, and no failure for the trail', async () => {
     const p = stepParts(null);
     const trail = new ResolutionTrail();
