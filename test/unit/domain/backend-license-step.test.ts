@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { ConditionLog } from '../../../src/domain/logging/condition-log.js';
+import { ConditionLog, TRANSIENT_REPEAT_MS } from '../../../src/domain/logging/condition-log.js';
 import { BackendError, CacheError } from '../../../src/domain/model/errors.js';
 import { CurrentLicenseSources } from '../../../src/domain/model/license-sources.js';
 import { ResolutionTrail } from '../../../src/domain/model/resolution-trail.js';
@@ -133,6 +133,24 @@ describe('BackendLicenseStep: what each failure logs, and whether a retry may fi
     expect(p.logger.entries).toEqual([
       { level: 'error', message: 'License backend rejected the API key (HTTP 401): revoked', fields: { code: 'BACKEND.REJECTED', status: null } },
     ]);
+  });
+
+  it('a rejected API key stays a permanent condition: logged at ERROR once, at DEBUG however long it lasts', async () => {
+    const p = stepParts(API_KEY, new ScriptedTokenBackend(new BackendError('BACKEND.REJECTED', 'revoked', { status: 401 })));
+    await failedAttempt(p);
+    p.clock.advance(TRANSIENT_REPEAT_MS);
+    await failedAttempt(p);
+
+    expect(p.logger.entries.map((entry) => entry.level)).toEqual(['error', 'debug']);
+  });
+
+  it('a malformed API key stays a permanent condition too', async () => {
+    const p = stepParts('pk-live-123');
+    await failedAttempt(p);
+    p.clock.advance(TRANSIENT_REPEAT_MS);
+    await failedAttempt(p);
+
+    expect(p.logger.entries.map((entry) => entry.level)).toEqual(['error', 'debug']);
   });
 
   it('a malformed API key: one ERROR with the code, the key never quoted, the backend never called; permanent', async () => {
