@@ -46,6 +46,92 @@ describe('ConditionLog', () => {
   });
 });
 
+describe('ConditionLog: the whole lines', () => {
+  const setUp = () => {
+    const clock = new FixedClock();
+    const logger = new RecordingLogger();
+    return { clock, logger, log: new ConditionLog(logger, clock) };
+  };
+
+  it('a repeat logged at DEBUG keeps the fields and says it is a repeat', () => {
+    const { logger, log } = setUp();
+    log.report('API_KEY.MALFORMED', 'permanent', 'error', 'API key is malformed', { code: 'API_KEY.MALFORMED' });
+    log.report('API_KEY.MALFORMED', 'permanent', 'error', 'API key is malformed', { code: 'API_KEY.MALFORMED' });
+    log.report('API_KEY.MALFORMED', 'permanent', 'error', 'API key is malformed');
+
+    expect(logger.entries).toEqual([
+      { level: 'error', message: 'API key is malformed', fields: { code: 'API_KEY.MALFORMED' } },
+      { level: 'debug', message: 'API key is malformed', fields: { code: 'API_KEY.MALFORMED', repeated: true } },
+      { level: 'debug', message: 'API key is malformed', fields: { repeated: true } },
+    ]);
+  });
+
+  it('a permanent condition stays at DEBUG however long it lasts', () => {
+    const { clock, logger, log } = setUp();
+    log.report('BACKEND.REJECTED', 'permanent', 'error', 'revoked');
+    clock.advance(100 * TRANSIENT_REPEAT_MS);
+    log.report('BACKEND.REJECTED', 'permanent', 'error', 'revoked');
+
+    expect(logger.entries.map((entry) => entry.level)).toEqual(['error', 'debug']);
+  });
+
+  it('a transient condition logged again after the interval with nothing unlogged meanwhile adds no count', () => {
+    const { clock, logger, log } = setUp();
+    log.report('BACKEND.UNREACHABLE', 'transient', 'warn', 'down', { status: null });
+    clock.advance(TRANSIENT_REPEAT_MS);
+    log.report('BACKEND.UNREACHABLE', 'transient', 'warn', 'down', { status: null });
+
+    expect(logger.entries).toEqual([
+      { level: 'warn', message: 'down', fields: { status: null } },
+      { level: 'warn', message: 'down', fields: { status: null } },
+    ]);
+  });
+
+  it('the interval counts from the last line at its level, not from the first occurrence', () => {
+    const { clock, logger, log } = setUp();
+    log.report('BACKEND.UNREACHABLE', 'transient', 'warn', 'down');
+    clock.advance(TRANSIENT_REPEAT_MS);
+    log.report('BACKEND.UNREACHABLE', 'transient', 'warn', 'down');
+    clock.advance(TRANSIENT_REPEAT_MS - 1);
+    log.report('BACKEND.UNREACHABLE', 'transient', 'warn', 'down');
+
+    expect(logger.entries.map((entry) => entry.level)).toEqual(['warn', 'warn', 'debug']);
+  });
+
+  it('a new condition after repeats of another one carries no count of them', () => {
+    const { logger, log } = setUp();
+    log.report('BACKEND.UNREACHABLE', 'transient', 'warn', 'down');
+    log.report('BACKEND.UNREACHABLE', 'transient', 'warn', 'down');
+    log.report('BACKEND.TIMEOUT', 'transient', 'error', 'slow', { code: 'BACKEND.TIMEOUT' });
+
+    expect(logger.entries.at(-1)).toEqual({ level: 'error', message: 'slow', fields: { code: 'BACKEND.TIMEOUT' } });
+  });
+
+  it('honours the interval it was given', () => {
+    const clock = new FixedClock();
+    const logger = new RecordingLogger();
+    const log = new ConditionLog(logger, clock, MINUTE);
+    log.report('BACKEND.UNREACHABLE', 'transient', 'warn', 'down');
+    clock.advance(MINUTE);
+    log.report('BACKEND.UNREACHABLE', 'transient', 'warn', 'down');
+
+    expect(logger.at('warn')).toHaveLength(2);
+  });
+
+  it('the recovery line carries its fields, and a condition after it is new again', () => {
+    const { logger, log } = setUp();
+    log.report('BACKEND.UNREACHABLE', 'transient', 'warn', 'down');
+    log.recovered('back', { source: 'license_backend' });
+    log.report('BACKEND.UNREACHABLE', 'transient', 'warn', 'down');
+
+    expect(logger.entries).toEqual([
+      { level: 'warn', message: 'down', fields: {} },
+      { level: 'info', message: 'back', fields: { source: 'license_backend' } },
+      { level: 'warn', message: 'down', fields: {} },
+    ]);
+  });
+});
+
 describe('the backend step through a ConditionLog', () => {
   it('says "License backend reachable again" after failures, and logs a retried outage once', async () => {
     const h = resolutionHarness();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { checkCapacity, checkFeature, checkQuota, describeDenial } from '../../../src/domain/enforcement/enforcement.js';
+import { checkCapacity, checkFeature, checkQuota, deniedName, describeDenial } from '../../../src/domain/enforcement/enforcement.js';
 import { UsageCounter } from '../../../src/domain/enforcement/usage-quota.js';
 import { COMMUNITY_LICENSE, type License } from '../../../src/domain/model/license.js';
 import { TIER_DEFAULT_QUOTAS } from '../../../src/domain/model/quota.js';
@@ -94,5 +94,12 @@ describe('UsageCounter (max_concurrent_queries and the usage quotas)', () => {
     expect(counter.peak).toBe(1);
     counter.take(1);
     expect(counter.peak).toBe(2);
+  });
+});
+
+describe('deniedName', () => {
+  it('is the quota of a quota denial and the feature of a feature denial', () => {
+    expect(deniedName({ kind: 'quota', tier: 'community', quota: 'max_result_rows', limit: 1, requested: 2 })).toBe('max_result_rows');
+    expect(deniedName({ kind: 'feature', tier: 'pro', feature: 'federation' })).toBe('federation');
   });
 });

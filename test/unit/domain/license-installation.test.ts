@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from '@jest/globals';
 import { InstallLicense } from '../../../src/domain/installation/install-license.js';
 import { RemoveInstalledLicense } from '../../../src/domain/installation/remove-installed-license.js';
 import { CacheError } from '../../../src/domain/model/errors.js';
-import { TextGate } from '../../../src/domain/model/safe-text.js';
+import { REDACTED, TextGate } from '../../../src/domain/model/safe-text.js';
 import { RefreshLicense } from '../../../src/domain/refresh/refresh-license.js';
 import { InMemoryInstalledLicenseStore } from '../../support/in-memory-installed-license-store.js';
 import { aLicenseClaims } from '../../support/license-claims.builder.js';
@@ -124,6 +124,84 @@ describe('installing a license at runtime', () => {
 
       expect(await remove().execute()).toMatchObject({ kind: 'not_removed', failure: { code: 'CACHE.IO_FAILED' } });
       expect(h.state.current().license.tier).toBe('pro');
+    });
+  });
+
+  describe('what an install or a removal logs', () => {
+    const SECRET = 'sk-live-0123456789abcdef';
+    const gated = () => new TextGate([SECRET]);
+
+    it('an install says the tier and expiry at INFO, with the token\'s fingerprint and key id', async () => {
+      build();
+      const expiresAt = new Date(h.clock.now().getTime() + 30 * 86_400_000);
+
+      await install().execute(token({ tier: 'enterprise', expiresAt }));
+
+      expect(h.logger.entries).toContainEqual({
+        level: 'info',
+        message: `License installed: Enterprise until ${expiresAt.toISOString()}`,
+        fields: { fingerprint: '0123456789abcdef', kid: 'fake-kid' },
+      });
+    });
+
+    it('a token that does not verify: one WARN with the reason and the code', async () => {
+      build();
+
+      await install().execute('not-a-token');
+
+      expect(h.logger.entries).toEqual([
+        { level: 'warn', message: 'License not installed: license token signature does not verify', fields: { code: 'LICENSE.SIGNATURE_INVALID' } },
+      ]);
+    });
+
+    it('a verifier that fails for another reason than the token: the error reaches the caller, nothing stored', async () => {
+      build();
+      const bug = new TypeError('verifier bug');
+      const broken = new InstallLicense(h.sources, { verify: async () => Promise.reject(bug) }, store, refresh, h.logger, gate);
+
+      await expect(broken.execute(token())).rejects.toBe(bug);
+      expect(store.jwt).toBeNull();
+      expect(h.logger.entries).toEqual([]);
+    });
+
+    it('a store that refuses: one ERROR with the reason, gated, and the code', async () => {
+      build();
+      store.failWith = new CacheError('CACHE.IO_FAILED', `could not write /x (EACCES) ${SECRET}`);
+
+      const result = await new InstallLicense(h.sources, h.verifier, store, refresh, h.logger, gated()).execute(token());
+
+      expect(result).toEqual({ kind: 'not_saved', failure: { code: 'CACHE.IO_FAILED', message: `could not write /x (EACCES) ${REDACTED}` } });
+      expect(h.logger.entries).toEqual([
+        { level: 'error', message: `License not installed: it could not be stored (could not write /x (EACCES) ${REDACTED})`, fields: { code: 'CACHE.IO_FAILED' } },
+      ]);
+    });
+
+    it('a removal says so at INFO; one the store refuses is an ERROR with the reason, gated, and the code', async () => {
+      build();
+      await install().execute(token({ tier: 'pro' }));
+      store.failWith = new CacheError('CACHE.IO_FAILED', `could not remove ${SECRET}`);
+      h.logger.clear();
+
+      const result = await new RemoveInstalledLicense(h.sources, store, refresh, h.logger, gated()).execute();
+
+      expect(result).toEqual({ kind: 'not_removed', failure: { code: 'CACHE.IO_FAILED', message: `could not remove ${REDACTED}` } });
+      expect(h.logger.entries).toEqual([{ level: 'error', message: `Installed license not removed: could not remove ${REDACTED}`, fields: { code: 'CACHE.IO_FAILED' } }]);
+      expect(h.sources.current().installedLicenseJwt).not.toBeNull();
+
+      store.failWith = null;
+      h.logger.clear();
+      await remove().execute();
+      expect(h.logger.entries).toContainEqual({ level: 'info', message: 'Installed license removed', fields: {} });
+    });
+
+    it('removes a license in force that the store no longer holds, and a stored one not in force', async () => {
+      build({ installedJwt: token({ tier: 'pro' }) });
+      expect(await remove().execute()).toMatchObject({ kind: 'removed' });
+      expect(h.sources.current().installedLicenseJwt).toBeNull();
+
+      store.jwt = token({ tier: 'enterprise' });
+      expect(await remove().execute()).toMatchObject({ kind: 'removed' });
+      expect(store.jwt).toBeNull();
     });
   });
 

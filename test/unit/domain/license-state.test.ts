@@ -81,3 +81,26 @@ describe('LicenseState', () => {
     expect(change.message).toBe('License downgraded from Pro to Community');
   });
 });
+
+describe('LicenseState: degradation and listeners', () => {
+  it('a paid license from a later source after a failed one (the cache after a rejection) is not degraded', () => {
+    const state = new LicenseState(now);
+    state.install(paid('pro'), [], now);
+    expect(state.install(paid('pro'), FELL_BACK, now).after.degraded).toBe(false);
+  });
+
+  it('tells every listener each change, until it unsubscribes', () => {
+    const state = new LicenseState(now);
+    const heard: (string | null)[] = [];
+    const other: boolean[] = [];
+    const unsubscribe = state.onChange((change) => heard.push(change.message));
+    state.onChange((change) => other.push(change.after.degraded));
+    const first = state.install(paid('pro'), [], now);
+    unsubscribe();
+    state.install(paid('enterprise'), [], now);
+
+    expect(heard).toEqual([first.message]);
+    expect(first.message).toBe('License upgraded from Community to Pro');
+    expect(other).toEqual([false, false]);
+  });
+});

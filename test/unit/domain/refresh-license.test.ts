@@ -305,3 +305,31 @@ describe('RefreshLicense log lines and listeners', () => {
     expect(heard).toEqual(['first:refreshed', 'second:refreshed', 'second:failed']);
   });
 });
+
+describe('RefreshLicense status and quiet lines', () => {
+  it('reports no attempt, no outcome and no error before the first refresh', () => {
+    const h = resolutionHarness();
+    const refresh = new RefreshLicense(h.build(), h.state, h.clock, new RecordingTelemetry(), h.logger);
+    expect(refresh.status()).toEqual({ lastAttemptAt: null, lastOutcome: null, lastError: null });
+  });
+
+  it('a skipped refresh of a license in grace (a static JWT) is a quiet line, never "License renewed"', async () => {
+    const h = resolutionHarness();
+    const expiresAt = new Date(h.clock.now().getTime() + DAY);
+    const refresh = new RefreshLicense(
+      h.build({ staticJwt: h.verifier.issue(aLicenseClaims(h.clock.now(), { tier: 'pro', expiresAt })) }),
+      h.state,
+      h.clock,
+      new RecordingTelemetry(),
+      h.logger,
+    );
+    await refresh.execute();
+    h.clock.advance(2 * DAY); // in grace
+    h.logger.clear();
+
+    expect((await refresh.execute()).status).toBe('skipped');
+    expect(h.logger.entries.filter((entry) => entry.message.startsWith('License re'))).toEqual([
+      { level: 'debug', message: `License refresh skipped: Pro until ${expiresAt.toISOString()}, nothing changed`, fields: {} },
+    ]);
+  });
+});

@@ -115,3 +115,9 @@ describe('delayAfterTakeover', () => {
     expect(delayAfterTakeover({ ...expiringIn(0), license: COMMUNITY_LICENSE }, now, policy, middle)).toBe(SECOND);
   });
 });
+
+describe('nextRefreshDelay at the instant of expiry', () => {
+  it('a license that expires right now is already past its lifetime: it retries within the cap, not at once', () => {
+    expect(nextRefreshDelay(refreshed(expiringIn(0)), 0, now, policy, middle)).toBe(5 * MINUTE);
+  });
+});

@@ -424,3 +424,32 @@ describe('ResolveLicense', () => {
     expect(Object.isFrozen(snapshot.resolution)).toBe(true);
   });
 });
+
+describe('ResolveLicense: the Community fallback line and what a resolution reports', () => {
+  let h: ReturnType<typeof resolutionHarness>;
+  beforeEach(() => {
+    h = resolutionHarness();
+  });
+
+  it('nothing configured: INFO "Running in Community mode", nothing else', async () => {
+    await h.build().execute();
+    expect(h.logger.entries).toEqual([{ level: 'info', message: 'Running in Community mode', fields: {} }]);
+  });
+
+  it('nothing configured but an unreadable cache: still INFO, since no configured license failed', async () => {
+    h.cache.failLoadWith = new CacheError('CACHE.CORRUPT', 'cache file is corrupt');
+    await h.build().execute();
+    expect(h.logger.entries.filter((entry) => entry.message.includes('Community'))).toEqual([{ level: 'info', message: 'Running in Community mode', fields: {} }]);
+  });
+
+  it('says nothing of a clamped grace period for Community, which has no token', async () => {
+    await h.build().execute();
+    expect(h.logger.at('warn')).toEqual([]);
+  });
+
+  it('a resolution in which the backend did not fail is not a permanent failure', async () => {
+    expect((await h.build().execute()).backendFailedPermanently).toBe(false); // no API key
+    h.backend.answer(issued(h.verifier.issue(aLicenseClaims(h.clock.now()))));
+    expect((await h.build({ apiKey: API_KEY }).execute()).backendFailedPermanently).toBe(false);
+  });
+});

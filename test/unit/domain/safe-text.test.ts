@@ -78,6 +78,24 @@ describe('TextGate', () => {
     expect(short.pass('abc pin4 pin4567 pin456')).toBe(`abc ${REDACTED} ${REDACTED} ${REDACTED}56`);
   });
 
+  it('ignores an undefined secret too (an unset optional setting)', () => {
+    expect(new TextGate([undefined, API_KEY]).pass(`k=${API_KEY}`)).toBe(`k=${REDACTED}`);
+  });
+
+  it('passes text of exactly the longest length whole, and cuts one code point more', () => {
+    const longest = 'x'.repeat(MAX_SAFE_TEXT_CODE_POINTS);
+    expect(gate().pass(longest)).toBe(longest);
+    expect(gate().pass(`${longest}y`)).toBe(`${'x'.repeat(MAX_SAFE_TEXT_CODE_POINTS - 1)}…`);
+  });
+
+  it('removes a bearer credential after several spaces', () => {
+    expect(gate().pass('Authorization: Bearer   abcdefghijklmnop1234')).toBe(`Authorization: Bearer ${REDACTED}`);
+  });
+
+  it('removes overlapping occurrences of an 8-character secret as one run, leaving none of its characters', () => {
+    expect(new TextGate(['aaaaaaaa']).pass('x aaaaaaaaa y')).toBe(`x ${REDACTED} y`);
+  });
+
   it('a secret of exactly 8 characters is caught by its one window', () => {
     expect(new TextGate(['12345678']).pass('a12345678b 1234567')).toBe(`a${REDACTED}b 1234567`);
   });

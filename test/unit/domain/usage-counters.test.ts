@@ -158,3 +158,41 @@ describe('UsageCounters (DESIGN §12)', () => {
     );
   });
 });
+
+describe('UsageCounters: observed usage', () => {
+  it('a usage of 1 or 0 is a peak; a negative or fractional usage is ignored', () => {
+    const counters = new UsageCounters();
+    counters.observeUsage('max_clusters', 1);
+    counters.observeUsage('max_materialized_views', 0);
+    counters.observeUsage('max_concurrent_queries', -1);
+    counters.observeUsage('max_concurrent_queries', 1.5);
+    expect(counters.snapshot().peakUsage).toEqual({ max_clusters: 1, max_materialized_views: 0 });
+  });
+
+  it('a usage back to 0 is the level the next window starts from', () => {
+    const counters = new UsageCounters();
+    counters.observeUsage('max_clusters', 5);
+    counters.observeUsage('max_clusters', 0);
+    counters.acknowledge(counters.snapshot());
+    expect(counters.snapshot().peakUsage).toEqual({ max_clusters: 0 });
+  });
+
+  it('a negative usage never becomes the level a window starts from', () => {
+    const counters = new UsageCounters();
+    counters.observeUsage('max_clusters', -1);
+    counters.acknowledge(counters.snapshot());
+    expect(counters.snapshot().peakUsage).toEqual({});
+  });
+
+  it('acknowledging an older snapshot after a newer one was taken keeps the peak the newer one carries', () => {
+    const counters = new UsageCounters();
+    counters.observeUsage('max_clusters', 5);
+    const older = counters.snapshot();
+    counters.observeUsage('max_clusters', 1);
+    const newer = counters.snapshot();
+    expect(newer.peakUsage).toEqual({ max_clusters: 5 });
+
+    counters.acknowledge(older);
+    expect(counters.snapshot().peakUsage).toEqual({ max_clusters: 5 });
+  });
+});

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { UsageQuota, UsageQuotas, type EnforcementMode, type OverLimitListener } from '../../../src/domain/enforcement/usage-quota.js';
+import { ENFORCEMENT_MODES, UsageCounter, UsageQuota, UsageQuotas, type EnforcementMode, type OverLimitListener } from '../../../src/domain/enforcement/usage-quota.js';
 import { QuotaExceededError } from '../../../src/domain/model/errors.js';
 import { TIER_DEFAULT_QUOTAS, type Quotas } from '../../../src/domain/model/quota.js';
 import type { UsageObserver } from '../../../src/domain/telemetry/usage-counters.js';
@@ -179,5 +179,25 @@ describe('acquire and release under any interleaving (property)', () => {
         expect(clusters.peak()).toBe(peak);
       }),
     );
+  });
+});
+
+describe('UsageCounter.set and the argument checks', () => {
+  it('set() raises the peak to a higher count and never lowers it', () => {
+    const counter = new UsageCounter('max_materialized_views');
+    counter.set(5);
+    expect(counter.peak).toBe(5);
+    counter.set(2);
+    expect([counter.current, counter.peak]).toEqual([2, 5]);
+  });
+
+  it('names the quota, the method and the value refused', () => {
+    const views = new UsageQuota(new UsageCounter('max_materialized_views'), () => 3, 'enforce', () => undefined);
+    expect(() => views.set(-1)).toThrow(new TypeError('usage(max_materialized_views).set: expected a non-negative integer, got -1'));
+    expect(() => views.acquire(1.5)).toThrow(new TypeError('usage(max_materialized_views).acquire: expected a non-negative integer, got 1.5'));
+  });
+
+  it('the enforcement modes are enforce and shadow', () => {
+    expect(ENFORCEMENT_MODES).toEqual(['enforce', 'shadow']);
   });
 });
