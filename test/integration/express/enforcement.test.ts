@@ -309,6 +309,22 @@ describe('ExpressEnforcement', () => {
       expect(s.telemetry.denials).toEqual([]);
     });
 
+    it('answers 400 when requireQuota measures nothing (undefined or null): only capQuota lets an amount go unstated', async () => {
+      for (const unstated of [undefined, null]) {
+        const one = express();
+        one.get('/q', s.enforcement.requireQuota('max_joins', () => unstated as never), ok);
+        const { body } = await request(one).get('/q').expect(400);
+        expect(body).toMatchObject({ error: 'invalid_request' });
+      }
+    });
+
+    it('a 402 of a per-request quota carries no current usage and no Retry-After (those belong to capacity and concurrency)', async () => {
+      measured(3);
+      const response = await request(app).get('/q').expect(402);
+      expect(response.body).not.toHaveProperty('current');
+      expect(response.headers['retry-after']).toBeUndefined();
+    });
+
     it('lets 0 and the limit itself through, and refuses one more than the limit', async () => {
       for (const [amount, status] of [
         [0, 200],
@@ -422,8 +438,26 @@ describe('gates refuse unknown names when the route is built, not per request', 
     );
   });
 
-  it('requireQuota without a measure throws a TypeError', () => {
-    expect(() => enforcement.requireQuota('max_joins', undefined as never)).toThrow(TypeError);
+  it.each([
+    ['requireQuota', () => enforcement.requireQuota('max_joins', undefined as never), 'requireQuota(max_joins): measure must be a function of the request'],
+    ['requireCapacity', () => enforcement.requireCapacity('max_clusters', 5 as never), 'requireCapacity(max_clusters): measure must be a function of the request'],
+    ['capQuota', () => enforcement.capQuota('max_result_rows', null as never), 'capQuota(max_result_rows): measure must be a function of the request'],
+  ])('%s without a measure function throws a TypeError saying so', (_gate, build, message) => {
+    expect(build).toThrow(new TypeError(message));
+  });
+
+  it.each(['max_rows', 'Max_Clusters', ''])('requireCapacity(%j) throws a TypeError naming every quota', (name) => {
+    expect(() => enforcement.requireCapacity(name as never, () => 1)).toThrow(
+      new TypeError(
+        `requireCapacity: unknown quota ${JSON.stringify(name)}; expected one of max_materialized_views, max_result_rows, max_clusters, max_joins, max_concurrent_queries`,
+      ),
+    );
+  });
+
+  it.each(['max_rows', 'max_concurrent_queries'])('capQuota(%j) throws a TypeError naming the measured quotas', (name) => {
+    expect(() => enforcement.capQuota(name as never, () => 1)).toThrow(
+      new TypeError(`capQuota: unknown quota ${JSON.stringify(name)}; expected one of max_materialized_views, max_result_rows, max_clusters, max_joins`),
+    );
   });
 
   it.each(['federations', 'REPL', 'sql'])('requireFeature(%j) throws a TypeError naming the valid features', (name) => {
@@ -516,6 +550,18 @@ describe('usage quotas, capping and shadow mode', () => {
       app.get('/q', s.enforcement.capQuota('max_result_rows', rowsParam), ok);
       return app;
     };
+
+    it('answers 400 for an amount that is not a number, and the handler never runs', async () => {
+      const s = setUp();
+      const app = express();
+      let handled = 0;
+      app.get('/q', s.enforcement.capQuota('max_result_rows', () => -1), () => {
+        handled += 1;
+      });
+      const { body } = await request(app).get('/q').expect(400);
+      expect(body).toMatchObject({ error: 'invalid_request' });
+      expect(handled).toBe(0);
+    });
 
     it('caps an unstated amount at the limit: X-License-Capped and req.licenseCap()', async () => {
       const s = setUp();

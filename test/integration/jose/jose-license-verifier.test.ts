@@ -132,6 +132,25 @@ describe('JoseLicenseVerifier', () => {
       ]);
     });
 
+    it('remembers the last 32 tokens read: the 33rd other token makes the first one new again (bounded memory)', async () => {
+      const logger = new RecordingLogger();
+      const subject = verifier({ logger });
+      const first = await token({ platform: 'PROD', jti: 'first' });
+      await subject.verify(first);
+      for (let i = 0; i < 31; i += 1) await subject.verify(await token({ jti: `other-${i}` }));
+      await subject.verify(first); // 32 remembered, the first among them: no second WARN
+      expect(logger.at('warn')).toHaveLength(1);
+
+      await subject.verify(await token({ jti: 'the-33rd' }));
+      await subject.verify(first); // forgotten: read as new
+
+      expect(logger.at('warn')).toHaveLength(2);
+    });
+
+    it('names the key ids it trusts (the start-up summary line shows them)', () => {
+      expect(verifier().trustedKeyIds).toEqual([trusted.kid]);
+    });
+
     it('reads a token signed with features and platform the way the original product writes them', async () => {
       const jwt = await token({ features: ['\tREPL\n', 'Materialized_Views ', 'time_travel', 'JDBC_DRIVER'], platform: 'production\n' });
 
