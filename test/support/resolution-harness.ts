@@ -37,10 +37,10 @@ export function resolutionHarness() {
   const trustedTime = new InMemoryTrustedTime();
   const gate = new TextGate([API_KEY]);
 
-  /** The sources the last `build` read from: replace or update them to play a reload or an install. */
+  /** The sources the last `build` read from: update them to play a reload or an install. */
   const sources = new CurrentLicenseSources({ staticLicenseJwt: null, installedLicenseJwt: null, apiKey: null });
   const build = ({ staticJwt = null, apiKey = null, installedJwt = null }: HarnessOptions = {}): ResolveLicense => {
-    sources.replace({ staticLicenseJwt: staticJwt, apiKey, installedLicenseJwt: installedJwt });
+    sources.update({ staticLicenseJwt: staticJwt, apiKey, installedLicenseJwt: installedJwt });
     return new ResolveLicense(
       new StaticLicenseStep(sources, verifier, logger, gate),
       new BackendLicenseStep(

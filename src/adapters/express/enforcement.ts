@@ -12,10 +12,10 @@ import {
 import { ShadowLog } from '../../domain/enforcement/shadow-log.js';
 import type { EnforcementMode, UsageQuotas } from '../../domain/enforcement/usage-quota.js';
 import type { GraceWarnings } from '../../domain/expiry/grace-warnings.js';
-import { FEATURES, type Feature } from '../../domain/model/feature.js';
+import { FEATURES, isFeature, type Feature } from '../../domain/model/feature.js';
 import type { License } from '../../domain/model/license.js';
 import type { LicenseSnapshot } from '../../domain/model/license-state.js';
-import { QUOTA_NAMES, type QuotaName } from '../../domain/model/quota.js';
+import { isQuotaName, QUOTA_NAMES, type QuotaName } from '../../domain/model/quota.js';
 import { tierName } from '../../domain/model/tier.js';
 import type { Clock } from '../../ports/clock.port.js';
 import type { LicenseTelemetry } from '../../ports/license-telemetry.port.js';
@@ -106,7 +106,7 @@ export class ExpressEnforcement {
    * 402 on every request).
    */
   requireFeature(feature: Feature): RequestHandler {
-    if (!(FEATURES as readonly unknown[]).includes(feature)) {
+    if (!isFeature(feature)) {
       throw new TypeError(`requireFeature: unknown feature ${JSON.stringify(feature)}; expected one of ${FEATURES.join(', ')}`);
     }
     const log = this.#shadowLog();
@@ -130,8 +130,8 @@ export class ExpressEnforcement {
     if (typeof measure !== 'function') throw new TypeError(`requireQuota(${quota}): measure must be a function of the request`);
     const log = this.#shadowLog();
     return (req, res, next) => {
-      const requested = this.#measure(req, res, quota, measure);
-      if (requested === undefined || requested === null) return; // answered 400 (null only where an amount may go unstated)
+      const requested = this.#queryCut(req, res, quota) ? undefined : this.#amount(res, quota, measure(req));
+      if (requested === undefined) return; // answered 400
       const denial = checkQuota(this.#license(req, res), quota, requested);
       if (denial !== null && this.#refused(res, 402, denial, log)) return;
       this.#continue(res, next);
@@ -147,15 +147,15 @@ export class ExpressEnforcement {
    * unknown quota or no `measure`.
    */
   requireCapacity(quota: QuotaName, measure: (req: Request) => number): RequestHandler {
-    if (!(QUOTA_NAMES as readonly unknown[]).includes(quota)) {
+    if (!isQuotaName(quota)) {
       throw new TypeError(`requireCapacity: unknown quota ${JSON.stringify(quota)}; expected one of ${QUOTA_NAMES.join(', ')}`);
     }
     if (typeof measure !== 'function') throw new TypeError(`requireCapacity(${quota}): measure must be a function of the request`);
     const counter = this.options.usage.counter(quota);
     const log = this.#shadowLog();
     return (req, res, next) => {
-      const requested = this.#measure(req, res, quota, measure);
-      if (requested === undefined || requested === null) return; // answered 400 (null only where an amount may go unstated)
+      const requested = this.#queryCut(req, res, quota) ? undefined : this.#amount(res, quota, measure(req));
+      if (requested === undefined) return; // answered 400
       const denial = checkCapacity(this.#license(req, res), quota, counter.current, requested);
       if (denial !== null && this.#refused(res, 402, denial, log)) return;
       this.#continue(res, next);
@@ -176,16 +176,18 @@ export class ExpressEnforcement {
     if (typeof measure !== 'function') throw new TypeError(`capQuota(${quota}): measure must be a function of the request`);
     const log = this.#shadowLog();
     return (req, res, next) => {
-      const requested = this.#measure(req, res, quota, measure, true);
-      if (requested === undefined) return; // answered 400
+      if (this.#queryCut(req, res, quota)) return; // answered 400: a dropped parameter is not "unstated"
+      const stated = measure(req);
       const license = this.#license(req, res);
-      if (requested === null) {
+      if (stated === undefined || stated === null) {
         const limit = license.quotas[quota];
         if (limit !== null) addToListHeader(res, CAPPED_HEADER, `${quota}=${limit}`);
         settleLicenseCap(req, res, quota, limit);
         this.#continue(res, next);
         return;
       }
+      const requested = this.#amount(res, quota, stated);
+      if (requested === undefined) return; // answered 400
       const denial = checkQuota(license, quota, requested);
       if (denial !== null && this.#refused(res, 402, denial, log)) return;
       settleLicenseCap(req, res, quota, requested);
@@ -245,31 +247,23 @@ export class ExpressEnforcement {
   }
 
   /**
-   * The amount `measure` reads, or undefined once a 400 is sent: fails closed when the query string
-   * holds more parameters than the parser keeps (a dropped parameter must not measure as 0, nor as
-   * unstated) and when the amount is not a non-negative number. Null: not stated (`capQuota`).
+   * True once a 400 is sent because the query string holds more parameters than the parser keeps:
+   * a dropped parameter must not measure as 0, nor as unstated (fails closed).
    */
-  #measure(
-    req: Request,
-    res: Response,
-    quota: QuotaName,
-    measure: (req: Request) => number | null | undefined,
-    unstatedAllowed = false,
-  ): number | null | undefined {
-    if (req.url.length > SHORTEST_CUT_QUERY && queryParameterCount(req.url) > QUERY_PARAMETER_LIMIT) {
-      res.status(400).json({
-        error: 'invalid_request',
-        message: `the query string has more than ${QUERY_PARAMETER_LIMIT} parameters; ${quota} cannot be measured from it`,
-      });
-      return undefined;
-    }
-    const requested = measure(req);
-    if (unstatedAllowed && (requested === undefined || requested === null)) return null;
-    if (typeof requested !== 'number' || !Number.isFinite(requested) || requested < 0) {
-      res.status(400).json({ error: 'invalid_request', message: `the amount requested against ${quota} must be a non-negative number` });
-      return undefined;
-    }
-    return requested;
+  #queryCut(req: Request, res: Response, quota: QuotaName): boolean {
+    if (req.url.length <= SHORTEST_CUT_QUERY || queryParameterCount(req.url) <= QUERY_PARAMETER_LIMIT) return false;
+    res.status(400).json({
+      error: 'invalid_request',
+      message: `the query string has more than ${QUERY_PARAMETER_LIMIT} parameters; ${quota} cannot be measured from it`,
+    });
+    return true;
+  }
+
+  /** `requested` when it is a non-negative number; otherwise undefined once a 400 is sent. */
+  #amount(res: Response, quota: QuotaName, requested: unknown): number | undefined {
+    if (typeof requested === 'number' && Number.isFinite(requested) && requested >= 0) return requested;
+    res.status(400).json({ error: 'invalid_request', message: `the amount requested against ${quota} must be a non-negative number` });
+    return undefined;
   }
 
   /** `next()`, inside the request's shadow-mode record once a gate has added to it (see `shadowDeniedInThisRequest`). */

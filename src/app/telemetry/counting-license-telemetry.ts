@@ -1,4 +1,4 @@
-import { FEATURES, type Feature } from '../../domain/model/feature.js';
+import { isFeature } from '../../domain/model/feature.js';
 import { isQuotaName } from '../../domain/model/quota.js';
 import type { UsageCounters } from '../../domain/telemetry/usage-counters.js';
 import type { LicenseTelemetry } from '../../ports/license-telemetry.port.js';
@@ -26,4 +26,3 @@ export class CountingLicenseTelemetry implements LicenseTelemetry {
   }
 }
 
-const isFeature = (name: string): name is Feature => (FEATURES as readonly string[]).includes(name);

@@ -14,3 +14,8 @@ export type Feature = (typeof FEATURES)[number];
 export function knownFeatures(names: readonly unknown[]): readonly Feature[] {
   return FEATURES.filter((feature) => names.includes(feature));
 }
+
+/** Whether `value` is the name of a feature of the contract (DESIGN §3). */
+export function isFeature(value: unknown): value is Feature {
+  return (FEATURES as readonly unknown[]).includes(value);
+}

@@ -20,7 +20,7 @@ export function staticJwtOf(sources: LicenseSources): { readonly jwt: string; re
 }
 
 /**
- * The set in force; `replace` swaps it in one assignment. Whoever changes it after I/O (a reload
+ * The set in force; `update` swaps it in one assignment. Whoever changes it after I/O (a reload
  * reads files, an install verifies and stores) does so inside `exclusive`, and applies only the
  * fields it owns with `update`.
  */
@@ -34,10 +34,6 @@ export class CurrentLicenseSources {
 
   current(): LicenseSources {
     return this.#current;
-  }
-
-  replace(next: LicenseSources): void {
-    this.#current = next;
   }
 
   /**
